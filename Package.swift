@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lattice-host",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "NATSClient", targets: ["NATSClient"]),
+        .library(name: "LatticeCrypto", targets: ["LatticeCrypto"]),
+        .library(name: "LatticeWire", targets: ["LatticeWire"]),
+        .library(name: "LatticeHost", targets: ["LatticeHost"]),
+        .executable(name: "lattice", targets: ["lattice"]),
+        .executable(name: "lattice-host", targets: ["lattice-host"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNats",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "CLatticeSystem"),
+        .target(
+            name: "NATSClient",
+            dependencies: ["CNats", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "LatticeCrypto", dependencies: ["CSodium"]),
+        .target(name: "LatticeWire", dependencies: ["LatticeCrypto"]),
+        .target(
+            name: "LatticeHost",
+            dependencies: [
+                "NATSClient", "LatticeCrypto", "LatticeWire", "CLatticeSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "lattice-host",
+            dependencies: [
+                "LatticeHost", "NATSClient", "LatticeWire", "LatticeCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "lattice",
+            dependencies: [
+                "LatticeCrypto", "LatticeWire", "NATSClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "LatticeTesting", dependencies: ["NATSClient"]),
+        .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "LatticeTesting"]),
+        .testTarget(
+            name: "LatticeCryptoTests",
+            dependencies: ["LatticeCrypto"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "LatticeWireTests", dependencies: ["LatticeWire", "LatticeCrypto"]),
+        .testTarget(
+            name: "LatticeHostTests",
+            dependencies: ["LatticeHost", "LatticeTesting", "NATSClient", "LatticeWire", "LatticeCrypto"]
+        ),
+    ]
+)

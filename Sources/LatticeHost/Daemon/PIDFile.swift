@@ -1,0 +1,88 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An exclusively created pid file: a live daemon's file is never overwritten.
+public enum PIDFile {
+    /// Creates `path` holding our pid; replaces it only when the pid in it is dead (stale).
+    public static func acquire(_ path: String, pid: pid_t = getpid()) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        for _ in 0..<2 {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                let text = Array("\(pid)\n".utf8)
+                _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+                return
+            }
+            guard errno == EEXIST else {
+                throw HostError.daemon("cannot create pid file \(path): \(String(cString: strerror(errno)))")
+            }
+            if let owner = read(path), owner != pid, ProcessSignals.isAlive(owner) {
+                throw HostError.daemon("a host daemon is already running (pid \(owner), pid file \(path))")
+            }
+            unlink(path)
+        }
+        throw HostError.daemon("cannot replace stale pid file \(path)")
+    }
+
+    /// The pid recorded in `path`, if the file exists and holds one.
+    public static func read(_ path: String) -> pid_t? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Removes `path` only if it still names `pid`, so a successor's file is left alone.
+    public static func release(_ path: String, pid: pid_t = getpid()) {
+        if read(path) == pid { unlink(path) }
+    }
+}
+
+/// What `lattice-host stop` needs to find and stop a daemon.
+public struct DaemonState: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var hostID: String
+    public var natsURL: String
+    public var lattice: String
+    public var controlPrefix: String
+    public var logFile: String?
+
+    enum CodingKeys: String, CodingKey {
+        case pid
+        case hostID = "host_id"
+        case natsURL = "nats_url"
+        case lattice
+        case controlPrefix = "control_prefix"
+        case logFile = "log_file"
+    }
+
+    public init(pid: Int32, hostID: String, natsURL: String, lattice: String, controlPrefix: String, logFile: String?) {
+        self.pid = pid
+        self.hostID = hostID
+        self.natsURL = natsURL
+        self.lattice = lattice
+        self.controlPrefix = controlPrefix
+        self.logFile = logFile
+    }
+
+    /// Writes atomically (temp file + rename), so readers never see half a file.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    public static func read(_ path: String) throws -> DaemonState {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HostError.daemon("no daemon running (no state file at \(path))")
+        }
+        do {
+            return try JSONDecoder().decode(DaemonState.self, from: data)
+        } catch {
+            throw HostError.daemon("state file \(path) is unreadable: \(error)")
+        }
+    }
+}

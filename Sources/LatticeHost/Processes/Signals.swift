@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Sends signals to processes by pid, treating "already gone" as success.
+public enum ProcessSignals {
+    /// Sends `signal` to `pid`; returns false only when the process does not exist.
+    @discardableResult
+    public static func send(_ signal: Int32, to pid: pid_t) -> Bool {
+        kill(pid, signal) == 0 || errno == EPERM
+    }
+
+    /// True while `pid` exists and is not a zombie.
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let state = ProcStat.read(pid)?.state else { return false }
+        return state != "Z" && state != "X"
+    }
+}
+
+/// The fields of /proc/PID/stat the host needs.
+public struct ProcStat: Sendable {
+    public let pid: pid_t
+    public let state: Character
+    public let parentPID: pid_t
+
+    public static func read(_ pid: pid_t) -> ProcStat? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[0..<count], as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 2, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
+        return ProcStat(pid: pid, state: state, parentPID: parent)
+    }
+}

@@ -1,0 +1,165 @@
+import LatticeCrypto
+
+/// The anti-forgery checks every inbound invocation must pass before it reaches an actor or provider.
+///
+/// `validate` is a pure function of its inputs (the replay cache is passed `inout`), and runs the
+/// checks in a fixed order so the first failure, and its text, is deterministic.
+public enum InvocationValidator {
+    /// The response error when the invocation payload cannot be decoded at all.
+    public static let deserializationFailure = "Failed to deserialize invocation"
+    /// The prefix of every response error produced by a failed check.
+    public static let antiForgeryPrefix = "Anti-forgery check failed: "
+    /// The prefix of every malformed-token reason.
+    public static let malformedTokenPrefix = "Invalid invocation claims token: "
+    /// The only JWT algorithm accepted.
+    public static let algorithm = "Ed25519"
+    /// The default tolerance for clocks that disagree, in seconds.
+    public static let defaultClockSkew: Double = 30
+    /// How long a `jti` is remembered when its token carries no `exp`, in seconds after `iat`.
+    public static let defaultReplayWindow: Double = 300
+
+    /// Runs every check on `invocation`; returns the first failure, or nil if it may be dispatched.
+    ///
+    /// - Parameters:
+    ///   - validIssuers: cluster public keys (`C…`) whose signatures are trusted.
+    ///   - now: the current time, seconds since the epoch.
+    ///   - clockSkew: seconds of tolerance applied to `exp` and `nbf`.
+    ///   - replayWindow: how long after `iat` a token without `exp` stays replay-protected.
+    ///   - replayCache: ids already accepted; the token's `jti` is recorded only if every check passes.
+    public static func validate(
+        _ invocation: Invocation,
+        validIssuers: Set<String>,
+        now: Double,
+        clockSkew: Double = defaultClockSkew,
+        replayWindow: Double = defaultReplayWindow,
+        replayCache: inout ReplayCache
+    ) -> InvocationValidationFailure? {
+        // 1. Structure, algorithm, and required claims.
+        let token: ParsedJWT
+        let times: ClaimTimes
+        switch parse(invocation.encodedClaims) {
+        case .failure(let failure): return failure
+        case .success(let parsed):
+            token = parsed.token
+            times = parsed.times
+        }
+        guard let issuer = token.issuer, !issuer.isEmpty else { return malformed("missing issuer (iss)") }
+        guard let subject = token.subject, !subject.isEmpty else { return malformed("missing subject (sub)") }
+
+        // 2. Expiry.
+        if let expires = times.expires, now > expires + clockSkew {
+            return InvocationValidationFailure(.expired, "Invocation claims token expired")
+        }
+
+        // 3. Signature by the claimed issuer.
+        guard let issuerKey = try? KeyPair(publicKey: issuer), token.verifySignature(with: issuerKey) else {
+            return InvocationValidationFailure(.badSignature, "Invocation claims signature invalid")
+        }
+
+        // 4. Not-before.
+        if let notBefore = times.notBefore, now + clockSkew < notBefore {
+            return InvocationValidationFailure(.notYetValid, "Attempt to use invocation before claims token allows")
+        }
+
+        // 5. Wascap metadata.
+        guard let wascap = wascap(in: token.payload) else {
+            return InvocationValidationFailure(.noWascap, "No wascap metadata found on claims")
+        }
+
+        // 6. Content hash.
+        let targetURL = invocation.targetURL
+        let originURL = invocation.originURL
+        let computed = Invocation.hash(
+            originURL: originURL,
+            targetURL: targetURL,
+            operation: invocation.operation,
+            msg: invocation.msg
+        )
+        guard computed == wascap.hash else {
+            return InvocationValidationFailure(
+                .hashMismatch,
+                "Invocation hash does not match signed claims hash (\(wascap.hash) / \(computed))"
+            )
+        }
+
+        // 7. Sending host identity.
+        guard NKeys.isValidPublicKey(invocation.hostID, prefixes: [.server, .cluster]) else {
+            return InvocationValidationFailure(.badHostID, "Invalid host ID on invocation: '\(invocation.hostID)'")
+        }
+
+        // 8. Trusted issuer.
+        guard validIssuers.contains(issuer) else {
+            return InvocationValidationFailure(
+                .untrustedIssuer,
+                "Issuer of this invocation is not among the list of valid issuers"
+            )
+        }
+
+        // 9–10. The claims were issued for this exact target and origin.
+        guard wascap.targetURL == targetURL else {
+            return InvocationValidationFailure(
+                .targetMismatch, "Invocation claims and invocation target URL do not match")
+        }
+        guard wascap.originURL == originURL else {
+            return InvocationValidationFailure(
+                .originMismatch, "Invocation claims and invocation origin URL do not match")
+        }
+
+        // 11. Replay (extension): record the id only now that everything else passed.
+        if let jti = token.payload["jti"]?.stringValue {
+            let expiresAt = (times.expires ?? ((times.issuedAt ?? now) + replayWindow)) + clockSkew
+            guard replayCache.insertIfNew(jti: jti, expiresAt: expiresAt, now: now) else {
+                return InvocationValidationFailure(.replay, "Invocation replay detected")
+            }
+        }
+        return nil
+    }
+
+    /// The numeric time claims, each absent when the token omits it (or sets it to null).
+    private struct ClaimTimes {
+        var issuedAt: Double?
+        var expires: Double?
+        var notBefore: Double?
+    }
+
+    private static func malformed(_ defect: String) -> InvocationValidationFailure {
+        InvocationValidationFailure(.malformedToken, malformedTokenPrefix + defect)
+    }
+
+    private static func parse(
+        _ encoded: String
+    ) -> Result<(token: ParsedJWT, times: ClaimTimes), InvocationValidationFailure> {
+        let token: ParsedJWT
+        do {
+            token = try JWT.parse(encoded)
+        } catch let error as JWTError {
+            return .failure(malformed(error.message))
+        } catch {
+            return .failure(malformed("\(error)"))
+        }
+        guard token.algorithm == algorithm else {
+            return .failure(malformed("unsupported algorithm '\(token.algorithm)'"))
+        }
+        var times = ClaimTimes()
+        for (name, path) in [("iat", \ClaimTimes.issuedAt), ("exp", \.expires), ("nbf", \.notBefore)] {
+            switch token.payload[name] {
+            case nil, .null?:
+                continue
+            case .number(let seconds)?:
+                times[keyPath: path] = seconds
+            default:
+                return .failure(malformed("'\(name)' is not a number"))
+            }
+        }
+        return .success((token, times))
+    }
+
+    private static func wascap(in payload: [String: JSONValue]) -> InvocationClaims.Wascap? {
+        guard let metadata = payload["wascap"],
+            let targetURL = metadata["target_url"]?.stringValue,
+            let originURL = metadata["origin_url"]?.stringValue,
+            let hash = metadata["hash"]?.stringValue
+        else { return nil }
+        return InvocationClaims.Wascap(targetURL: targetURL, originURL: originURL, hash: hash)
+    }
+}

@@ -1,0 +1,45 @@
+import Dispatch
+import Synchronization
+
+/// Runs a blocking cnats call on a Dispatch thread so it never parks a Swift concurrency thread.
+///
+/// Connect, flush, close and destroy can block for the length of a network round trip or a
+/// thread join; the cooperative pool has one thread per core, so blocking it stalls every task.
+func offloadBlocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try work() })
+        }
+    }
+}
+
+/// The non-throwing form of `offloadBlocking`.
+func offloadBlocking(_ work: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().async {
+            work()
+            continuation.resume()
+        }
+    }
+}
+
+/// Waits for a one-shot signal with an upper bound, reporting whether the signal arrived.
+func waitBounded(_ timeout: Duration, _ registerWaiter: (@escaping @Sendable () -> Void) -> Void) async -> Bool {
+    final class Once: @unchecked Sendable {
+        let lock = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        func resume(_ value: Bool) {
+            lock.withLock { continuation in
+                continuation?.resume(returning: value)
+                continuation = nil
+            }
+        }
+    }
+    let once = Once()
+    return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        once.lock.withLock { $0 = continuation }
+        registerWaiter { once.resume(true) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.milliseconds))) {
+            once.resume(false)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import CNats
+import Dispatch
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The per-subscription object cnats' delivery threads reach through an `Unmanaged` pointer.
+///
+/// cnats holds one retain from subscribe until the subscription's completion callback has run
+/// and `natsSubscription_Destroy` has returned; only then is it released.
+final class SubscriptionBox: Sendable {
+    let subject: String
+    let lease = PointerLease()
+    let dropped = Atomic<Int>(0)
+    private let deliver: @Sendable (NATSMessage, _ isNoResponders: Bool) -> Bool
+    private let finish: @Sendable () -> Void
+    let completion = OneShotSignal()
+    private let registry: SubscriptionRegistry
+    private let logger: Logger
+
+    /// - Parameter deliver: hands one message on; returns false when it had to drop it.
+    init(
+        subject: String, registry: SubscriptionRegistry, logger: Logger,
+        deliver: @escaping @Sendable (NATSMessage, Bool) -> Bool,
+        finish: @escaping @Sendable () -> Void
+    ) {
+        self.subject = subject
+        self.registry = registry
+        self.logger = logger
+        self.deliver = deliver
+        self.finish = finish
+    }
+
+    func receive(_ message: NATSMessage, isNoResponders: Bool) {
+        if !deliver(message, isNoResponders) {
+            let count = dropped.add(1, ordering: .relaxed).newValue
+            if count & (count - 1) == 0 {
+                logger.warning("subscriber on '\(subject)' is not keeping up: \(count) messages dropped so far")
+            }
+        }
+    }
+
+    /// Called once cnats guarantees the message handler will not run again.
+    func complete() {
+        finish()
+        completion.fire()
+        let registry = self.registry
+        lease.retire { pointer in
+            let subscription = UncheckedPointer(raw: pointer)
+            DispatchQueue.global().async {
+                natsSubscription_Destroy(subscription.raw)
+                registry.remove()
+                Unmanaged.passUnretained(self).release()
+            }
+        }
+    }
+
+    func unsubscribe() {
+        lease.withPointer { _ = natsSubscription_Unsubscribe($0) }
+    }
+}
+
+/// Counts subscriptions whose cnats object still exists, so a connection is destroyed after them.
+final class SubscriptionRegistry: Sendable {
+    private let state = Mutex<(live: Int, waiters: [@Sendable () -> Void])>((0, []))
+
+    func add() { state.withLock { $0.live += 1 } }
+
+    func remove() {
+        let waiters = state.withLock { state -> [@Sendable () -> Void] in
+            state.live -= 1
+            guard state.live == 0 else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter() }
+    }
+
+    var liveCount: Int { state.withLock { $0.live } }
+
+    func onEmpty(_ waiter: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { state -> Bool in
+            if state.live == 0 { return true }
+            state.waiters.append(waiter)
+            return false
+        }
+        if runNow { waiter() }
+    }
+}
+
+/// Copies a cnats message into Swift memory; the caller destroys the original.
+func copyMessage(_ message: OpaquePointer) -> NATSMessage {
+    let subject = String(cString: natsMsg_GetSubject(message))
+    let reply = natsMsg_GetReply(message).flatMap { $0.pointee == 0 ? nil : String(cString: $0) }
+    let length = Int(natsMsg_GetDataLength(message))
+    var payload: [UInt8] = []
+    if length > 0, let data = natsMsg_GetData(message) {
+        payload = Array(UnsafeRawBufferPointer(start: data, count: length))
+    }
+    return NATSMessage(subject: subject, replyTo: reply, payload: payload, headers: copyHeaders(message))
+}
+
+private func copyHeaders(_ message: OpaquePointer) -> NATSHeaders? {
+    var keys: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+    var keyCount: Int32 = 0
+    guard natsMsgHeader_Keys(message, &keys, &keyCount) == NATS_OK, let keys else { return nil }
+    defer { free(keys) }
+    var headers = NATSHeaders()
+    for index in 0..<Int(keyCount) {
+        guard let key = keys[index] else { continue }
+        var values: UnsafeMutablePointer<UnsafePointer<CChar>?>?
+        var valueCount: Int32 = 0
+        guard natsMsgHeader_Values(message, key, &values, &valueCount) == NATS_OK, let values else { continue }
+        defer { free(values) }
+        let name = String(cString: key)
+        for valueIndex in 0..<Int(valueCount) {
+            if let value = values[valueIndex] { headers.add(name, String(cString: value)) }
+        }
+    }
+    return headers.isEmpty ? nil : headers
+}
+
+func subscriptionBox(_ closure: UnsafeMutableRawPointer?) -> SubscriptionBox? {
+    guard let closure else { return nil }
+    return Unmanaged<SubscriptionBox>.fromOpaque(closure).takeUnretainedValue()
+}
+
+/// Copies the message out, destroys it at once, then hands the copy to Swift.
+func messageThunk(
+    _ connection: OpaquePointer?, _ subscription: OpaquePointer?, _ message: OpaquePointer?,
+    _ closure: UnsafeMutableRawPointer?
+) {
+    guard let message else { return }
+    let copy = copyMessage(message)
+    let isNoResponders = natsMsg_IsNoResponders(message)
+    natsMsg_Destroy(message)
+    subscriptionBox(closure)?.receive(copy, isNoResponders: isNoResponders)
+}
+
+func subscriptionCompleteThunk(_ closure: UnsafeMutableRawPointer?) {
+    subscriptionBox(closure)?.complete()
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The operator's tool for a lattice: keys today; hosts, providers, actors and links as they land.
+@main
+struct LatticeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lattice",
+        abstract: "Operate a lattice of hosts over NATS.",
+        subcommands: [KeysCommand.self]
+    )
+}
