@@ -17,3 +17,9 @@ lint:
 
 format:
 	$(SWIFT) format --in-place -r Sources Tests Package.swift
+
+# A host on an embedded nats-server (JetStream on), in the foreground; Ctrl-C stops it gracefully.
+run: deps
+	$(SWIFT) build --product lattice-host
+	$(SWIFT) build --product lattice
+	.build/debug/lattice-host start $(ARGS)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -14,6 +15,7 @@ public final class EmbeddedNATSServer: Sendable {
     public let pid: pid_t
     public let storeDirectory: String
     private let logger: Logger
+    private let stopping = Mutex<Task<Void, Never>?>(nil)
 
     private init(url: String, pid: pid_t, storeDirectory: String, logger: Logger) {
         self.url = url
@@ -65,8 +67,18 @@ public final class EmbeddedNATSServer: Sendable {
         return urls.first
     }
 
-    /// Stops the server gracefully, then by force after `grace`; removes its store.
+    /// Stops the server gracefully, then by force after `grace`; removes its store. Later calls join the first.
     public func stop(grace: Duration = .seconds(5)) async {
+        let task = stopping.withLock { current -> Task<Void, Never> in
+            if let current { return current }
+            let task = Task { await self.terminate(grace: grace) }
+            current = task
+            return task
+        }
+        await task.value
+    }
+
+    private func terminate(grace: Duration) async {
         let pid = self.pid
         let exit = Task { await ChildExit.wait(for: pid) }
         ProcessSignals.send(SIGTERM, to: pid)

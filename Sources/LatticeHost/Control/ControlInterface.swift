@@ -1,0 +1,115 @@
+import LatticeWire
+import Logging
+import NATSClient
+
+/// Answers the control subjects of §5 for one host.
+///
+/// Every command is acknowledged at once; bad input gets `accepted: false` naming what was wrong
+/// and the host keeps serving. Work a command starts reports its outcome as an event.
+final class ControlInterface: Sendable {
+    private let host: Host
+    private let subjects: Subjects
+    private let logger: Logger
+
+    init(host: Host) {
+        self.host = host
+        self.subjects = host.subjects
+        self.logger = host.logger
+    }
+
+    /// Subscribes to every control subject and serves until the subscriptions end.
+    func start() throws -> [Task<Void, Never>] {
+        let connection = host.connection
+        let hostID = host.identity.hostID
+        let subscriptions = [
+            try connection.subscribe(to: subjects.hostCommands(hostID: hostID)),
+            try connection.subscribe(to: subjects.inventory(hostID: hostID)),
+            try connection.subscribe(to: subjects.pingHosts),
+            try connection.subscribe(to: subjects.linkPut, queueGroup: subjects.controlQueueGroup),
+            try connection.subscribe(to: subjects.linkDelete, queueGroup: subjects.controlQueueGroup),
+            try connection.subscribe(to: subjects.getLinks, queueGroup: subjects.controlQueueGroup),
+        ]
+        return subscriptions.map { subscription in
+            Task {
+                for await message in subscription { await self.handle(message) }
+            }
+        }
+    }
+
+    private func handle(_ message: NATSMessage) async {
+        guard let (command, target) = subjects.parse(message.subject) else {
+            reply(message, .rejected("unknown control subject '\(message.subject)'"))
+            return
+        }
+        if let target, target != host.identity.hostID {
+            reply(message, .rejected("this is host \(host.identity.hostID), not \(target)"))
+            return
+        }
+        switch command {
+        case .ping:
+            await answerPing(message)
+        case .inventory:
+            await answer(message, with: host.inventory())
+        case .stopHost:
+            handleStop(message)
+        default:
+            guard await host.state.acceptingCommands else {
+                reply(message, .rejected("host \(host.identity.hostID) is stopping and takes no new commands"))
+                return
+            }
+            reply(message, await host.handleWorkloadCommand(command, body: message.payload))
+        }
+    }
+
+    private func handleStop(_ message: NATSMessage) {
+        let command: StopHostCommand
+        do {
+            command = try ControlDecoding.decode(StopHostCommand.self, from: emptyAsObject(message.payload)).validated()
+        } catch {
+            reply(message, .rejected("invalid stop command: \(error)"))
+            return
+        }
+        if let requested = command.hostID, !requested.isEmpty, requested != host.identity.hostID {
+            reply(message, .rejected("stop is addressed to host \(requested), this is \(host.identity.hostID)"))
+            return
+        }
+        reply(message, .accepted)
+        let timeout = command.timeout.map { Duration.milliseconds($0) } ?? host.configuration.shutdownTimeout
+        let host = self.host
+        Task { _ = await host.stop(trigger: .controlSubject, timeout: timeout) }
+    }
+
+    /// A stop with no body at all is a plain "stop now", as operators type it.
+    private func emptyAsObject(_ payload: [UInt8]) -> [UInt8] {
+        payload.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) ? Array("{}".utf8) : payload
+    }
+
+    private func answerPing(_ message: NATSMessage) async {
+        let identity = host.identity
+        let ping = PingReply(
+            id: identity.hostID, issuer: identity.clusterKey.publicKey, labels: host.state.labels,
+            friendlyName: identity.friendlyName, uptimeSeconds: await host.state.uptimeSeconds,
+            version: Host.version, clusterIssuers: identity.clusterIssuers, latticePrefix: subjects.lattice)
+        await answer(message, with: ping)
+        await host.publishHeartbeat()
+    }
+
+    private func answer<T: Encodable>(_ message: NATSMessage, with value: T) async {
+        guard let replyTo = message.replyTo else { return }
+        do {
+            try host.connection.publish(ControlDecoding.encode(value), to: replyTo)
+        } catch {
+            logger.warning("could not reply on \(message.subject): \(error)")
+        }
+    }
+
+    private func reply(_ message: NATSMessage, _ ack: CommandAck) {
+        if !ack.accepted { logger.notice("refused \(message.subject): \(ack.error)") }
+        guard let replyTo = message.replyTo else { return }
+        do {
+            try host.connection.publish(ack.encoded(), to: replyTo)
+        } catch {
+            logger.warning("could not acknowledge \(message.subject): \(error)")
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import LatticeCrypto
+import LatticeWire
+import Logging
+import NATSClient
+import Synchronization
+
+/// A running lattice host: connected, answering control subjects, publishing events.
+///
+/// Every stop goes through one `ShutdownCoordinator`; `stopped` fires with its outcome.
+public final class Host: Sendable {
+    public static let version = "0.1.0"
+
+    public let configuration: HostConfiguration
+    public let identity: HostIdentity
+    public let connection: NATSConnection
+    public let subjects: Subjects
+    public let state: HostState
+    public let embeddedNATS: EmbeddedNATSServer?
+    public let natsURL: String
+    let events: EventPublisher
+    let logger: Logger
+    let shutdown: ShutdownCoordinator
+    private let outcome = OutcomeLatch()
+    private let background = BackgroundTasks()
+
+    private init(
+        configuration: HostConfiguration, identity: HostIdentity, connection: NATSConnection, natsURL: String,
+        embeddedNATS: EmbeddedNATSServer?, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.identity = identity
+        self.connection = connection
+        self.natsURL = natsURL
+        self.embeddedNATS = embeddedNATS
+        self.logger = logger
+        self.subjects = Subjects(lattice: configuration.lattice)
+        self.state = HostState(labels: configuration.labels)
+        self.events = EventPublisher(
+            connection: connection, subject: subjects.events, hostID: identity.hostID, logger: logger)
+        self.shutdown = ShutdownCoordinator(logger: logger)
+    }
+
+    /// Joins the lattice: NATS (embedded when no URL is given), control subjects, heartbeat, `host_started`.
+    public static func start(configuration: HostConfiguration, identity: HostIdentity, logger: Logger) async throws
+        -> Host
+    {
+        var embedded: EmbeddedNATSServer?
+        let url: String
+        if let configured = configuration.natsURL {
+            url = configured
+        } else {
+            try FileManager.default.createDirectory(
+                atPath: configuration.cacheDirectory, withIntermediateDirectories: true)
+            let server = try await EmbeddedNATSServer.start(workDirectory: configuration.cacheDirectory, logger: logger)
+            embedded = server
+            url = server.url
+        }
+        let connection: NATSConnection
+        do {
+            var options = NATSConnectionOptions(url: url, name: "lattice-host \(identity.hostID)")
+            options.connectTimeout = .seconds(5)
+            connection = try await NATSConnection.connect(options, logger: logger)
+        } catch {
+            await embedded?.stop()
+            throw HostError.startup("\(error)")
+        }
+        let host = Host(
+            configuration: configuration, identity: identity, connection: connection, natsURL: url,
+            embeddedNATS: embedded, logger: logger)
+        do {
+            try await host.begin()
+        } catch {
+            await connection.close()
+            await embedded?.stop()
+            throw HostError.startup("host could not join the lattice: \(error)")
+        }
+        return host
+    }
+
+    private func begin() async throws {
+        HostMetrics.providersRunning(0)
+        HostMetrics.actorsRunning(0)
+        await registerShutdownSteps()
+        let control = ControlInterface(host: self)
+        await background.add(try control.start())
+        try await connection.flush(timeout: .seconds(5))
+        events.publish(
+            .hostStarted,
+            HostStartedData(labels: configuration.labels, friendlyName: identity.friendlyName, version: Self.version))
+        let interval = configuration.heartbeatInterval
+        await background.add([
+            Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    guard let self, !Task.isCancelled else { return }
+                    await self.publishHeartbeat()
+                }
+            }
+        ])
+        logger.info(
+            "host \(identity.hostID) (\(identity.friendlyName)) joined lattice '\(configuration.lattice)' at \(natsURL)"
+        )
+    }
+
+    /// The shutdown sequence of DESIGN §8, in order; later work plugs its own steps in between.
+    private func registerShutdownSteps() async {
+        let state = self.state
+        let events = self.events
+        let labels = configuration.labels
+        let connection = self.connection
+        let background = self.background
+        let embedded = embeddedNATS
+        await shutdown.addStep(.init("refuse new control commands") { _ in await state.refuseNewCommands() })
+        await shutdown.addStep(
+            .init("publish host_stopped") { _ in events.publish(.hostStopped, HostStoppedData(labels: labels)) })
+        await shutdown.addStep(
+            .init("flush and drain NATS") { deadline in
+                let remaining = max(.milliseconds(100), deadline - .now)
+                try? await connection.flush(timeout: min(remaining, .seconds(2)))
+                await background.cancelAll()
+                try? await connection.drain(timeout: max(.milliseconds(100), deadline - .now))
+            })
+        await shutdown.addStep(.init("stop embedded NATS") { _ in await embedded?.stop(grace: .seconds(2)) })
+        await shutdown.addEmergencyAction {
+            await background.cancelAll()
+            await connection.close()
+        }
+        await shutdown.addEmergencyAction { await embedded?.stop(grace: .milliseconds(500)) }
+    }
+
+    /// Runs the stop sequence, or joins the one under way.
+    public func stop(trigger: StopTrigger, timeout: Duration? = nil) async -> StopOutcome {
+        let result = await shutdown.stop(trigger: trigger, timeout: timeout ?? configuration.shutdownTimeout)
+        outcome.fulfil(result)
+        return result
+    }
+
+    /// Abandons a stop under way (a second Ctrl-C); children are still killed.
+    public func forceStop() async {
+        await shutdown.force()
+    }
+
+    /// Waits until the host has stopped, however the stop was triggered.
+    public func waitUntilStopped() async -> StopOutcome { await outcome.value() }
+
+    public func inventory() async -> HostInventory {
+        HostInventory(
+            hostID: identity.hostID, issuer: identity.clusterKey.publicKey, labels: configuration.labels,
+            friendlyName: identity.friendlyName, actors: await state.actorList(), providers: await state.providerList())
+    }
+
+    func publishHeartbeat() async {
+        let providers = await state.providerList().map {
+            ProviderHeartbeatEntry(publicKey: $0.id, linkName: $0.linkName, contractID: $0.contractID)
+        }
+        let actors = await state.actorList().reduce(into: [String: Int]()) { $0[$1.id] = $1.instances.count }
+        events.publish(
+            .hostHeartbeat,
+            HostHeartbeatData(
+                actors: actors, providers: providers, labels: configuration.labels,
+                friendlyName: identity.friendlyName, uptimeSeconds: await state.uptimeSeconds, version: Self.version))
+    }
+
+    /// Provider, actor and link commands; validated here, carried out by the subsystems that own them.
+    func handleWorkloadCommand(_ command: ControlCommand, body: [UInt8]) async -> CommandAck {
+        do {
+            switch command {
+            case .startProvider:
+                _ = try ControlDecoding.decode(StartProviderCommand.self, from: body).validated()
+                return .rejected("this host does not run providers yet")
+            case .stopProvider:
+                _ = try ControlDecoding.decode(StopProviderCommand.self, from: body).validated()
+                return .rejected("this host does not run providers yet")
+            case .startActor:
+                _ = try ControlDecoding.decode(StartActorCommand.self, from: body).validated()
+                return .rejected("this host does not run actors yet")
+            case .stopActor:
+                _ = try ControlDecoding.decode(StopActorCommand.self, from: body).validated()
+                return .rejected("this host does not run actors yet")
+            case .linkPut, .linkDelete:
+                _ = try ControlDecoding.decode(LinkDefinition.self, from: body).validated()
+                return .rejected("link definitions are not stored by this host yet")
+            case .getLinks:
+                return .rejected("link definitions are not stored by this host yet")
+            default:
+                return .rejected("unsupported command")
+            }
+        } catch {
+            return .rejected("invalid \(command.rawValue) command: \(error)")
+        }
+    }
+}
+
+/// Remembers the first stop outcome and hands it to every waiter.
+final class OutcomeLatch: Sendable {
+    private let state = Mutex<(value: StopOutcome?, waiters: [CheckedContinuation<StopOutcome, Never>])>(
+        (nil, []))
+
+    func fulfil(_ outcome: StopOutcome) {
+        let waiters = state.withLock { state -> [CheckedContinuation<StopOutcome, Never>] in
+            guard state.value == nil else { return [] }
+            state.value = outcome
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: outcome) }
+    }
+
+    func value() async -> StopOutcome {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> StopOutcome? in
+                if let value = state.value { return value }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// Long-running host tasks, cancelled together at shutdown.
+actor BackgroundTasks {
+    private var tasks: [Task<Void, Never>] = []
+
+    func add(_ new: [Task<Void, Never>]) { tasks += new }
+
+    func cancelAll() {
+        for task in tasks { task.cancel() }
+        tasks = []
+    }
+}
+
+extension Host {
+    /// What `purge` ended.
+    public struct PurgeReport: Sendable, Equatable {
+        public let providers: Int
+        public let actors: Int
+    }
+
+    /// Stops every actor and provider but keeps the host (DESIGN §8 steps 4–5).
+    public func purge() async -> PurgeReport {
+        PurgeReport(providers: 0, actors: 0)
+    }
+}

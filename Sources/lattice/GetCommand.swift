@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import LatticeWire
+import NATSClient
+
+/// `lattice get hosts|inventory|links`.
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get", abstract: "Query the lattice.", subcommands: [Hosts.self, Inventory.self, Links.self])
+
+    /// Gathers ping replies for a window: every host that answers.
+    struct Hosts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the hosts that answer a ping.")
+        @OptionGroup var lattice: LatticeOptions
+        @Option(help: "How long to gather replies, e.g. 1s.") var window: String = "1s"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await runReportingErrors {
+                let gather = try CLIValue.duration(window, name: "--window")
+                let connection = try await lattice.connect()
+                let hosts = try await HostGatherer.ping(connection, subjects: lattice.subjects, window: gather)
+                await connection.close()
+                if json {
+                    printJSON(hosts)
+                } else if hosts.isEmpty {
+                    print("no hosts answered on lattice '\(lattice.subjects.lattice)'")
+                } else {
+                    for host in hosts {
+                        let labels = host.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                        print(
+                            "\(host.id)  \(host.friendlyName)  up \(host.uptimeHuman)  \(labels.joined(separator: ","))"
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    struct Inventory: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a host's actors and providers.")
+        @OptionGroup var lattice: LatticeOptions
+        @Argument(help: "Host id (N…).") var host: String
+
+        func run() async throws {
+            try await runReportingErrors {
+                try requireHostID(host)
+                let connection = try await lattice.connect()
+                defer { Task { await connection.close() } }
+                let inventory = try await controlRequest(
+                    connection, lattice.subjects.inventory(hostID: host), body: [], timeout: try lattice.timeout,
+                    expecting: HostInventory.self, who: "host \(host)")
+                printJSON(inventory)
+            }
+        }
+    }
+
+    struct Links: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List link definitions.")
+        @OptionGroup var lattice: LatticeOptions
+
+        func run() async throws {
+            try await runReportingErrors { try await LinkCommand.Get.list(lattice) }
+        }
+    }
+}
+
+/// Rejects anything that is not a server public key before it reaches NATS.
+func requireHostID(_ host: String) throws {
+    guard host.count == 56, host.first == "N", host.allSatisfy({ $0.isUppercase || $0.isNumber }) else {
+        throw CLIError("'\(host)' is not a host id (a 56-character key starting with N)")
+    }
+}
+
+/// Scatter/gather over `ping.hosts`.
+enum HostGatherer {
+    static func ping(_ connection: NATSConnection, subjects: Subjects, window: Duration) async throws -> [PingReply] {
+        let inbox = "_INBOX.lattice.\(UUID().uuidString.lowercased())"
+        let replies = try connection.subscribe(to: inbox)
+        try connection.publish([], to: subjects.pingHosts, replyTo: inbox)
+        try await connection.flush()
+        let collector = Task {
+            var hosts: [String: PingReply] = [:]
+            for await message in replies {
+                if let reply = try? ControlDecoding.decode(PingReply.self, from: message.payload) {
+                    hosts[reply.id] = reply
+                }
+            }
+            return hosts
+        }
+        try await Task.sleep(for: window)
+        await replies.unsubscribe()
+        return await collector.value.values.sorted { $0.id < $1.id }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import LatticeWire
+import NATSClient
+
+/// Where the lattice is: shared by every command that talks to NATS.
+struct LatticeOptions: ParsableArguments {
+    @Option(help: "NATS URL. [LATTICE_NATS_URL] (default nats://127.0.0.1:4222)")
+    var natsURL: String?
+
+    @Option(help: "Lattice prefix. [LATTICE_LATTICE] (default: default)")
+    var lattice: String?
+
+    @Option(help: "Request timeout, e.g. 2s.")
+    var requestTimeout: String = "2s"
+
+    var resolvedURL: String {
+        natsURL ?? ProcessInfo.processInfo.environment["LATTICE_NATS_URL"] ?? "nats://127.0.0.1:4222"
+    }
+
+    var subjects: Subjects {
+        Subjects(lattice: lattice ?? ProcessInfo.processInfo.environment["LATTICE_LATTICE"] ?? "default")
+    }
+
+    var timeout: Duration {
+        get throws { try CLIValue.duration(requestTimeout, name: "--request-timeout") }
+    }
+
+    /// Connects or fails with the one line an operator needs.
+    func connect() async throws -> NATSConnection {
+        var options = NATSConnectionOptions(url: resolvedURL, name: "lattice")
+        options.connectTimeout = .seconds(2)
+        do {
+            return try await NATSConnection.connect(options)
+        } catch {
+            throw CLIError("NATS unreachable at \(resolvedURL)")
+        }
+    }
+}
+
+/// A failure printed as one line, with a non-zero exit.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Value parsing shared by the commands.
+enum CLIValue {
+    static func duration(_ text: String, name: String) throws -> Duration {
+        let lower = text.lowercased()
+        let (number, scale): (Substring, Double) =
+            lower.hasSuffix("ms")
+            ? (lower.dropLast(2), 0.001) : lower.hasSuffix("s") ? (lower.dropLast(), 1) : (Substring(lower), 1)
+        guard let value = Double(number), value > 0, value.isFinite else {
+            throw CLIError("\(name) must be a duration like 500ms or 2s, not '\(text)'")
+        }
+        return .milliseconds(Int64(value * scale * 1000))
+    }
+
+    static func pairs(_ items: [String], name: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for item in items {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw CLIError("\(name) must be key=value, not '\(item)'")
+            }
+            result[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        return result
+    }
+}
+
+/// Runs a command body, printing one clear line and exiting 1 on failure.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        FileHandle.standardError.write(Data("lattice: \(error.description)\n".utf8))
+        throw ExitCode(1)
+    } catch let error as NATSError {
+        FileHandle.standardError.write(Data("lattice: \(error.description)\n".utf8))
+        throw ExitCode(1)
+    } catch let error as ControlError {
+        FileHandle.standardError.write(Data("lattice: \(error.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Sends a control request and decodes its JSON reply, naming the host when nobody answers.
+func controlRequest<T: Decodable>(
+    _ connection: NATSConnection, _ subject: String, body: [UInt8], timeout: Duration, expecting: T.Type,
+    who: String
+) async throws -> T {
+    let reply: NATSMessage
+    do {
+        reply = try await connection.request(body, to: subject, timeout: timeout)
+    } catch let error as NATSError where error.kind == .noResponders || error.kind == .timeout {
+        throw CLIError("no answer from \(who): unknown host, or it is not on this lattice")
+    }
+    return try ControlDecoding.decode(T.self, from: reply.payload)
+}
+
+func printJSON<T: Encodable>(_ value: T) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+}

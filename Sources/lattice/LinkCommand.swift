@@ -1,0 +1,77 @@
+import ArgumentParser
+import LatticeWire
+import NATSClient
+
+/// `lattice link put|del|get`.
+struct LinkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link", abstract: "Manage link definitions.", subcommands: [Put.self, Delete.self, Get.self])
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "put", abstract: "Link an actor to a provider.")
+        @OptionGroup var lattice: LatticeOptions
+        @Argument(help: "Actor key (M…).") var actor: String
+        @Argument(help: "Provider key (V…).") var provider: String
+        @Argument(help: "Contract id, e.g. wasmcloud:httpserver.") var contract: String
+        @Option(help: "Link name.") var link: String = "default"
+        @Argument(help: "Values key=value, e.g. PORT=8080.") var values: [String] = []
+
+        func run() async throws {
+            try await runReportingErrors {
+                let definition = try LinkDefinition(
+                    actorID: actor, providerID: provider, linkName: link, contractID: contract,
+                    values: CLIValue.pairs(values, name: "link value")
+                ).validated()
+                try await send(lattice, lattice.subjects.linkPut, ControlDecoding.encode(definition), what: "link put")
+                print("link \(actor) → \(provider) (\(contract), \(link)) stored")
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "del", abstract: "Remove a link.")
+        @OptionGroup var lattice: LatticeOptions
+        @Argument(help: "Actor key (M…).") var actor: String
+        @Argument(help: "Contract id.") var contract: String
+        @Option(help: "Link name.") var link: String = "default"
+
+        func run() async throws {
+            try await runReportingErrors {
+                let definition = try LinkDefinition(
+                    actorID: actor, providerID: "", linkName: link, contractID: contract
+                ).validated()
+                try await send(
+                    lattice, lattice.subjects.linkDelete, ControlDecoding.encode(definition), what: "link del")
+                print("link \(actor) (\(contract), \(link)) deleted")
+            }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "List link definitions.")
+        @OptionGroup var lattice: LatticeOptions
+
+        func run() async throws {
+            try await runReportingErrors { try await Self.list(lattice) }
+        }
+
+        static func list(_ lattice: LatticeOptions) async throws {
+            let connection = try await lattice.connect()
+            defer { Task { await connection.close() } }
+            let reply = try await connection.request([], to: lattice.subjects.getLinks, timeout: try lattice.timeout)
+            if let ack = try? ControlDecoding.decode(CommandAck.self, from: reply.payload), !ack.accepted {
+                throw CLIError("get links refused: \(ack.error)")
+            }
+            printJSON(try ControlDecoding.decode(LinkDefinitionList.self, from: reply.payload))
+        }
+    }
+
+    static func send(_ lattice: LatticeOptions, _ subject: String, _ body: [UInt8], what: String) async throws {
+        let connection = try await lattice.connect()
+        defer { Task { await connection.close() } }
+        let ack = try await controlRequest(
+            connection, subject, body: body, timeout: try lattice.timeout, expecting: CommandAck.self,
+            who: "any host of lattice '\(lattice.subjects.lattice)'")
+        guard ack.accepted else { throw CLIError("\(what) refused: \(ack.error)") }
+    }
+}

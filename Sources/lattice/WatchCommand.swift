@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import LatticeWire
+import NATSClient
+
+/// `lattice watch`: the lattice's events, one readable line each, or raw JSON.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch", abstract: "Print lattice events as they happen.")
+    @OptionGroup var lattice: LatticeOptions
+    @Flag(help: "Print each event's JSON.") var json = false
+    @Option(help: "Stop after this many events.") var count: Int?
+
+    func run() async throws {
+        try await runReportingErrors {
+            let connection = try await lattice.connect()
+            let events = try connection.subscribe(to: lattice.subjects.events)
+            try await connection.flush()
+            var seen = 0
+            for await message in events {
+                if json {
+                    print(message.text)
+                } else if let event = try? CloudEvent.decode(message.payload) {
+                    let name = event.eventType?.rawValue ?? event.type
+                    print("\(event.time)  \(name)  \(event.source.prefix(12))…  \(event.data.jsonText)")
+                } else {
+                    print("(unreadable event) \(message.text.prefix(200))")
+                }
+                fflush(nil)
+                seen += 1
+                if let count, seen >= count { break }
+            }
+            await connection.close()
+        }
+    }
+}
