@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LatticeHost", targets: ["LatticeHost"]),
         .executable(name: "lattice", targets: ["lattice"]),
         .executable(name: "lattice-host", targets: ["lattice-host"]),
+        .executable(name: "lattice-bench", targets: ["lattice-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,6 +53,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "lattice-bench",
+            dependencies: ["LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost"]
         ),
         .executableTarget(
             name: "lattice",

@@ -19,3 +19,19 @@ struct MetricsEndpointTests {
         host.process.terminate()
     }
 }
+
+@Suite("Structured logs")
+struct JSONLogTests {
+    @Test func jsonLogFormatWritesOneObjectPerLine() throws {
+        let server = try NATSServerProcess()
+        let host = try TestHost(natsURL: server.url, extraArguments: ["--log-format", "json"])
+        host.process.terminate()
+        let lines = host.process.output.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.count >= 2)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] != nil && object?["msg"] != nil)
+        }
+        #expect(lines.contains { $0.contains("joined lattice") })
+    }
+}

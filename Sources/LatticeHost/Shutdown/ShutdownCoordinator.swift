@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// What asked the host to stop; recorded in logs and the outcome.
 public enum StopTrigger: String, Sendable {
@@ -77,30 +78,28 @@ public actor ShutdownCoordinator {
         let deadline = start + timeout
         let steps = self.steps
         let logger = self.logger
+        let race = FirstOutcome()
         let graceful = Task {
             for step in steps {
                 if Task.isCancelled { return }
                 logger.debug("shutdown step: \(step.name)")
                 await step.run(deadline)
             }
+            race.finish(.graceful)
         }
-        let outcome: StopOutcome = await withTaskGroup(of: StopOutcome.self) { group in
-            group.addTask {
-                await graceful.value
-                return .graceful
-            }
-            group.addTask { [clock] in
-                try? await clock.sleep(until: deadline)
-                return .timedOut
-            }
-            group.addTask {
-                await self.waitForForce()
-                return .forced
-            }
-            let first = await group.next() ?? .graceful
-            group.cancelAll()
-            return first
+        let timer = Task { [clock] in
+            try? await clock.sleep(until: deadline)
+            if !Task.isCancelled { race.finish(.timedOut) }
         }
+        let forceWatch = Task {
+            await self.waitForForce()
+            if !Task.isCancelled { race.finish(.forced) }
+        }
+        // The first of: every step done, the bound reached, or a force. A step that ignores
+        // cancellation cannot hold the stop past its bound, because nobody awaits it.
+        let outcome = await race.value()
+        timer.cancel()
+        forceWatch.cancel()
         if outcome != .graceful {
             graceful.cancel()
             logger.warning("stop \(outcome == .forced ? "forced" : "timed out"); ending remaining work now")
@@ -111,7 +110,7 @@ public actor ShutdownCoordinator {
         return outcome
     }
 
-    private func waitForForce() async {
+    fileprivate func waitForForce() async {
         if forced { return }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -129,5 +128,31 @@ public actor ShutdownCoordinator {
     private func releaseForceWaiter() {
         forceRequested?.resume()
         forceRequested = nil
+    }
+}
+
+/// Resolves once, with whichever outcome arrives first.
+private final class FirstOutcome: Sendable {
+    private let state = Mutex<(outcome: StopOutcome?, waiter: CheckedContinuation<StopOutcome, Never>?)>((nil, nil))
+
+    func finish(_ outcome: StopOutcome) {
+        let waiter = state.withLock { state -> CheckedContinuation<StopOutcome, Never>? in
+            guard state.outcome == nil else { return nil }
+            state.outcome = outcome
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: outcome)
+    }
+
+    func value() async -> StopOutcome {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> StopOutcome? in
+                if let outcome = state.outcome { return outcome }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
     }
 }

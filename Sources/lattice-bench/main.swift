@@ -1,0 +1,15 @@
+// `lattice-bench [suite…]`: prints figures next to the raw limits measured in the same run.
+// Build it in release: `swift run -c release lattice-bench crypto`.
+import Foundation
+
+let suites = Array(CommandLine.arguments.dropFirst())
+let all = ["crypto", "startup"]
+for suite in suites.isEmpty ? all : suites {
+    switch suite {
+    case "crypto": try CryptoSuite.run()
+    case "startup": try await StartupSuite.run()
+    default:
+        print("unknown suite '\(suite)'; known: \(all.joined(separator: ", "))")
+        exit(2)
+    }
+}
