@@ -12,12 +12,15 @@ let package = Package(
         .executable(name: "lattice", targets: ["lattice"]),
         .executable(name: "lattice-host", targets: ["lattice-host"]),
         .executable(name: "lattice-bench", targets: ["lattice-bench"]),
+        .executable(name: "httpserver-provider", targets: ["httpserver-provider"]),
+        .library(name: "LatticeProvider", targets: ["LatticeProvider"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         .systemLibrary(
@@ -30,7 +33,9 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CLatticeSystem"),
+        .target(name: "CProviderBoot"),
         .target(
             name: "NATSClient",
             dependencies: ["CNats", .product(name: "Logging", package: "swift-log")]
@@ -40,7 +45,7 @@ let package = Package(
         .target(
             name: "LatticeHost",
             dependencies: [
-                "NATSClient", "LatticeCrypto", "LatticeWire", "CLatticeSystem",
+                "NATSClient", "LatticeCrypto", "LatticeWire", "CLatticeSystem", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -54,6 +59,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "LatticeProvider",
+            dependencies: [
+                "NATSClient", "LatticeWire", "LatticeCrypto", "CProviderBoot",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "HTTPServerCapability",
+            dependencies: [
+                "LatticeWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "httpserver-provider",
+            dependencies: ["LatticeProvider", "HTTPServerCapability", "LatticeWire"]
+        ),
+        .executableTarget(
+            name: "test-provider",
+            dependencies: ["LatticeProvider", "LatticeWire"]
+        ),
         .executableTarget(
             name: "lattice-bench",
             dependencies: ["LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost"]
@@ -61,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "lattice",
             dependencies: [
-                "LatticeCrypto", "LatticeWire", "NATSClient",
+                "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -73,6 +103,16 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LatticeWireTests", dependencies: ["LatticeWire", "LatticeCrypto"]),
+        .testTarget(
+            name: "HTTPServerCapabilityTests",
+            dependencies: ["HTTPServerCapability", "LatticeWire", "LatticeTesting"]
+        ),
+        .testTarget(
+            name: "LatticeProviderTests",
+            dependencies: [
+                "LatticeProvider", "LatticeHost", "LatticeTesting", "NATSClient", "LatticeWire", "LatticeCrypto",
+            ]
+        ),
         .testTarget(
             name: "LatticeHostTests",
             dependencies: ["LatticeHost", "LatticeTesting", "NATSClient", "LatticeWire", "LatticeCrypto"]

@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh --compose  also podman, runc and podman-compose for the compose tests
 set -euo pipefail
 
-apt_packages=(libnats-dev libsodium-dev nats-server pkg-config)
+apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev)
 pip_modules=(nkeys:nkeys nacl:pynacl msgpack:msgpack)
 if [[ "${1:-}" == "--compose" ]]; then
     apt_packages+=(podman runc)

@@ -69,3 +69,95 @@ public struct ProviderHeartbeatEntry: Codable, Sendable, Equatable {
         self.contractID = contractID
     }
 }
+
+/// `provider_started`.
+public struct ProviderStartedData: Codable, Sendable, Equatable {
+    public var publicKey: String
+    public var linkName: String
+    public var contractID: String
+    public var instanceID: String
+    public var imageRef: String
+    public var annotations: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case annotations
+        case publicKey = "public_key"
+        case linkName = "link_name"
+        case contractID = "contract_id"
+        case instanceID = "instance_id"
+        case imageRef = "image_ref"
+    }
+
+    public init(
+        publicKey: String, linkName: String, contractID: String, instanceID: String, imageRef: String,
+        annotations: [String: String]
+    ) {
+        self.publicKey = publicKey
+        self.linkName = linkName
+        self.contractID = contractID
+        self.instanceID = instanceID
+        self.imageRef = imageRef
+        self.annotations = annotations
+    }
+}
+
+/// `provider_stopped`, with the real reason it ended.
+public struct ProviderStoppedData: Codable, Sendable, Equatable {
+    public var publicKey: String
+    public var linkName: String
+    public var contractID: String
+    public var instanceID: String
+    public var reason: ProviderStopReason
+
+    enum CodingKeys: String, CodingKey {
+        case reason
+        case publicKey = "public_key"
+        case linkName = "link_name"
+        case contractID = "contract_id"
+        case instanceID = "instance_id"
+    }
+
+    public init(publicKey: String, linkName: String, contractID: String, instanceID: String, reason: ProviderStopReason)
+    {
+        self.publicKey = publicKey
+        self.linkName = linkName
+        self.contractID = contractID
+        self.instanceID = instanceID
+        self.reason = reason
+    }
+}
+
+/// `provider_start_failed`.
+public struct ProviderStartFailedData: Codable, Sendable, Equatable {
+    public var providerRef: String
+    public var linkName: String
+    public var error: String
+
+    enum CodingKeys: String, CodingKey {
+        case error
+        case providerRef = "provider_ref"
+        case linkName = "link_name"
+    }
+
+    public init(providerRef: String, linkName: String, error: String) {
+        self.providerRef = providerRef
+        self.linkName = linkName
+        self.error = error
+    }
+}
+
+/// `health_check_passed` and `health_check_failed`.
+public struct HealthCheckData: Codable, Sendable, Equatable {
+    public var publicKey: String
+    public var linkName: String
+
+    enum CodingKeys: String, CodingKey {
+        case publicKey = "public_key"
+        case linkName = "link_name"
+    }
+
+    public init(publicKey: String, linkName: String) {
+        self.publicKey = publicKey
+        self.linkName = linkName
+    }
+}

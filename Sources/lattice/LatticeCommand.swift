@@ -6,6 +6,9 @@ struct LatticeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lattice",
         abstract: "Operate a lattice of hosts over NATS.",
-        subcommands: [KeysCommand.self, GetCommand.self, StopCommand.self, WatchCommand.self, LinkCommand.self]
+        subcommands: [
+            KeysCommand.self, GetCommand.self, StartCommand.self, StopCommand.self, QuitCommand.self, WatchCommand.self,
+            LinkCommand.self,
+        ]
     )
 }

@@ -5,7 +5,7 @@ import NATSClient
 /// `lattice stop host HOST [--timeout]`.
 struct StopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stop", abstract: "Stop hosts, providers and actors.", subcommands: [Host.self])
+        commandName: "stop", abstract: "Stop hosts, providers and actors.", subcommands: [Host.self, Provider.self])
 
     struct Host: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop a host gracefully over its control subject.")

@@ -21,6 +21,8 @@ public final class Host: Sendable {
     let events: EventPublisher
     let logger: Logger
     let shutdown: ShutdownCoordinator
+    /// Set once at start; the supervisor needs the host, so it cannot be built before it.
+    private let supervisorBox = Mutex<ProviderSupervisor?>(nil)
     private let outcome = OutcomeLatch()
     private let background = BackgroundTasks()
 
@@ -78,6 +80,16 @@ public final class Host: Sendable {
         return host
     }
 
+    /// The provider supervisor of this host.
+    public var providers: ProviderSupervisor {
+        supervisorBox.withLock { box in
+            if let existing = box { return existing }
+            let created = ProviderSupervisor(host: self)
+            box = created
+            return created
+        }
+    }
+
     private func begin() async throws {
         HostMetrics.providersRunning(0)
         HostMetrics.actorsRunning(0)
@@ -111,7 +123,29 @@ public final class Host: Sendable {
         let connection = self.connection
         let background = self.background
         let embedded = embeddedNATS
+        let providers = self.providers
+        let identity = self.identity
+        let quitSubject = subjects.quit(hostID: identity.hostID)
+        let logger = self.logger
         await shutdown.addStep(.init("refuse new control commands") { _ in await state.refuseNewCommands() })
+        await shutdown.addStep(
+            .init("quit every provider in parallel") { deadline in
+                await providers.stopAll(deadline: deadline, refuseNewStarts: true)
+            })
+        await shutdown.addStep(
+            .init("broadcast a signed quit") { _ in
+                do {
+                    let claims = try QuitClaims.sign(
+                        hostID: identity.hostID, audience: QuitClaims.broadcastAudience,
+                        clusterKey: identity.clusterKey,
+                        now: Date().timeIntervalSince1970)
+                    try connection.publish(
+                        ControlDecoding.encode(ShutdownRequest(hostID: identity.hostID, claims: claims)),
+                        to: quitSubject)
+                } catch {
+                    logger.warning("could not publish the broadcast quit: \(error)")
+                }
+            })
         await shutdown.addStep(
             .init("publish host_stopped") { _ in events.publish(.hostStopped, HostStoppedData(labels: labels)) })
         await shutdown.addStep(
@@ -122,6 +156,7 @@ public final class Host: Sendable {
                 try? await connection.drain(timeout: max(.milliseconds(100), deadline - .now))
             })
         await shutdown.addStep(.init("stop embedded NATS") { _ in await embedded?.stop(grace: .seconds(2)) })
+        await shutdown.addEmergencyAction { await providers.killAll() }
         await shutdown.addEmergencyAction {
             await background.cancelAll()
             await connection.close()
@@ -167,11 +202,19 @@ public final class Host: Sendable {
         do {
             switch command {
             case .startProvider:
-                _ = try ControlDecoding.decode(StartProviderCommand.self, from: body).validated()
-                return .rejected("this host does not run providers yet")
+                let command = try ControlDecoding.decode(StartProviderCommand.self, from: body).validated()
+                try await providers.start(command)
+                return .accepted
             case .stopProvider:
-                _ = try ControlDecoding.decode(StopProviderCommand.self, from: body).validated()
-                return .rejected("this host does not run providers yet")
+                let command = try ControlDecoding.decode(StopProviderCommand.self, from: body).validated()
+                let id = ProviderSupervisor.ID(key: command.providerRef, link: command.linkName)
+                guard await providers.isRunning(id) else {
+                    return .rejected(
+                        "no provider \(command.providerRef) with link name '\(command.linkName)' runs on this host")
+                }
+                let timeout = configuration.providerShutdownDelay + .seconds(2)
+                Task { try? await self.providers.stop(id, deadline: .now + timeout) }
+                return .accepted
             case .startActor:
                 _ = try ControlDecoding.decode(StartActorCommand.self, from: body).validated()
                 return .rejected("this host does not run actors yet")
@@ -240,6 +283,11 @@ extension Host {
 
     /// Stops every actor and provider but keeps the host (DESIGN §8 steps 4–5).
     public func purge() async -> PurgeReport {
-        PurgeReport(providers: 0, actors: 0)
+        let count = await providers.runningCount
+        await providers.stopAll(deadline: .now + configuration.shutdownTimeout, refuseNewStarts: false)
+        return PurgeReport(providers: count, actors: 0)
     }
+
+    /// Link definitions a provider should know at launch; links are stored by the links work.
+    func links(forProvider key: String, link: String) async -> [LinkDefinition] { [] }
 }

@@ -1,0 +1,4 @@
+#ifndef LATTICE_CZLIB_SHIM_H
+#define LATTICE_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Turns a provider's stdout or stderr into host log lines prefixed with the provider's key and link.
+enum OutputPump {
+    static func start(fd: Int32, prefix: String, logger: Logger, isError: Bool) {
+        let thread = Thread {
+            var pending: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 8192)
+            func emit(_ bytes: ArraySlice<UInt8>) {
+                let line = String(decoding: bytes, as: UTF8.self)
+                if isError { logger.warning("[\(prefix)] \(line)") } else { logger.info("[\(prefix)] \(line)") }
+            }
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                pending.append(contentsOf: buffer[0..<count])
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    emit(pending[..<newline])
+                    pending.removeSubrange(...newline)
+                }
+                if pending.count > 16_384 {
+                    emit(pending[...])
+                    pending.removeAll()
+                }
+            }
+            if !pending.isEmpty { emit(pending[...]) }
+            close(fd)
+        }
+        thread.name = "provider-output"
+        thread.start()
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import LatticeCrypto
+import LatticeWire
+import Logging
+import NATSClient
+
+/// What a running provider knows about itself and its host, and how it calls actors.
+public final class ProviderContext: Sendable {
+    public let hostData: HostData
+    public let connection: NATSConnection
+    public let logger: Logger
+    public let subjects: Subjects
+    let clusterKey: KeyPair?
+    let issuers: Set<String>
+
+    init(hostData: HostData, connection: NATSConnection, logger: Logger) {
+        self.hostData = hostData
+        self.connection = connection
+        self.logger = logger
+        self.subjects = Subjects(lattice: hostData.latticeRPCPrefix)
+        self.clusterKey = try? KeyPair(seed: hostData.invocationSeed)
+        self.issuers = Set(hostData.clusterIssuers)
+    }
+
+    /// This provider as an invocation origin.
+    public var entity: WasmCloudEntity {
+        WasmCloudEntity(publicKey: hostData.providerKey, contractId: contractID, linkName: hostData.linkName)
+    }
+
+    public var contractID: String { hostData.envValues["LATTICE_CONTRACT_ID"] ?? "" }
+
+    /// Sends a signed invocation to an actor and returns its reply body, or throws its error.
+    public func invokeActor(_ actorKey: String, operation: String, message: [UInt8], timeout: Duration? = nil)
+        async throws
+        -> [UInt8]
+    {
+        guard let clusterKey else { throw ProviderError("no invocation seed in host data: cannot sign invocations") }
+        let invocation = try Invocation.signed(
+            origin: entity, target: WasmCloudEntity(publicKey: actorKey), operation: operation, msg: message,
+            clusterKey: clusterKey, hostID: hostData.hostID, now: Date().timeIntervalSince1970)
+        let bytes = invocation.encode()
+        guard bytes.count <= connection.maxPayload || connection.maxPayload == 0 else {
+            throw ProviderError(
+                "invocation of \(bytes.count) bytes exceeds the NATS max payload of \(connection.maxPayload)")
+        }
+        let wait = timeout ?? .milliseconds(hostData.defaultRPCTimeoutMS ?? 2000)
+        let reply = try await connection.request(bytes, to: subjects.actorRPC(actorKey), timeout: wait)
+        let response = try InvocationResponse.decode(reply.payload)
+        if let error = response.error, !error.isEmpty { throw ProviderError(error) }
+        return response.msg
+    }
+}

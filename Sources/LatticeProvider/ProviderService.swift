@@ -1,0 +1,161 @@
+import Foundation
+import LatticeCrypto
+import LatticeWire
+import Logging
+import NATSClient
+
+/// The provider's subscriptions: invocations, links, health, shutdown, broadcast quit, heartbeats.
+final class ProviderService: Sendable {
+    let provider: any CapabilityProvider
+    let context: ProviderContext
+    let exitOnce: ExitOnce
+    private let replay = ReplayGuard()
+
+    init(provider: any CapabilityProvider, context: ProviderContext, exitOnce: ExitOnce) {
+        self.provider = provider
+        self.context = context
+        self.exitOnce = exitOnce
+    }
+
+    private var data: HostData { context.hostData }
+    private var logger: Logger { context.logger }
+
+    func subscribe() async throws {
+        let connection = context.connection
+        let subjects = context.subjects
+        let key = data.providerKey
+        let link = data.linkName
+        let rpc = try connection.subscribe(
+            to: subjects.providerRPC(key, link: link), queueGroup: Subjects.providerQueueGroup)
+        let linkPut = try connection.subscribe(to: subjects.providerLinkPut(key, link: link))
+        let linkDelete = try connection.subscribe(to: subjects.providerLinkDelete(key, link: link))
+        let health = try connection.subscribe(to: subjects.providerHealth(key, link: link))
+        let shutdown = try connection.subscribe(to: subjects.providerShutdown(key, link: link))
+        let quit = try connection.subscribe(to: subjects.quit(hostID: data.hostID))
+        try await connection.flush()
+
+        Task {
+            for await message in rpc {
+                Task { await self.serveInvocation(message) }
+            }
+        }
+        Task { for await message in linkPut { await self.linkChanged(message, added: true) } }
+        Task { for await message in linkDelete { await self.linkChanged(message, added: false) } }
+        Task {
+            for await message in health {
+                let (healthy, text) = await self.provider.health()
+                let body = #"{"healthy":\#(healthy),"message":\#(JSONString.quote(text))}"#
+                if let reply = message.replyTo { try? connection.publish(Array(body.utf8), to: reply) }
+            }
+        }
+        Task { for await message in shutdown { await self.quitRequested(message, broadcast: false) } }
+        Task { for await message in quit { await self.quitRequested(message, broadcast: true) } }
+    }
+
+    /// Obeys only a quit for our host, signed by a trusted cluster key; anything else is logged and ignored.
+    private func quitRequested(_ message: NATSMessage, broadcast: Bool) async {
+        let kind = broadcast ? "broadcast quit" : "shutdown request"
+        let request: ShutdownRequest
+        do {
+            request = try ControlDecoding.decode(ShutdownRequest.self, from: message.payload)
+        } catch {
+            logger.warning("ignoring \(kind): \(error)")
+            reply(message, "ignored: \(error)")
+            return
+        }
+        if let refusal = QuitClaims.refusal(
+            of: request, ownHostID: data.hostID, providerKey: data.providerKey, trustedIssuers: context.issuers,
+            now: Date().timeIntervalSince1970)
+        {
+            logger.warning("ignoring \(kind): \(refusal)")
+            reply(message, "ignored: \(refusal)")
+            return
+        }
+        reply(message, "shutting down")
+        try? await context.connection.flush(timeout: .milliseconds(500))
+        await exitOnce.exit(reason: "signed \(kind) from host \(data.hostID)")
+    }
+
+    private func reply(_ message: NATSMessage, _ text: String) {
+        guard let replyTo = message.replyTo else { return }
+        try? context.connection.publish(Array(text.utf8), to: replyTo)
+    }
+
+    private func linkChanged(_ message: NATSMessage, added: Bool) async {
+        guard let link = try? ControlDecoding.decode(LinkDefinition.self, from: message.payload) else {
+            logger.warning("ignoring malformed link definition on \(message.subject)")
+            return
+        }
+        if added {
+            await provider.linkAdded(link, context: context)
+        } else {
+            await provider.linkRemoved(link, context: context)
+        }
+    }
+
+    /// Verifies the invocation (anti-forgery check) before the provider sees it.
+    private func serveInvocation(_ message: NATSMessage) async {
+        guard let replyTo = message.replyTo else { return }
+        let response: InvocationResponse
+        do {
+            let invocation = try Invocation.decode(message.payload)
+            if let failure = replay.validate(invocation, issuers: context.issuers) {
+                logger.warning("rejected invocation \(invocation.id): \(failure.reason)")
+                response = .failure(invocationID: invocation.id, error: failure.responseError)
+            } else {
+                do {
+                    let body = try await provider.handle(invocation, context: context)
+                    response = InvocationResponse(msg: body, invocationID: invocation.id)
+                } catch {
+                    response = .failure(invocationID: invocation.id, error: "\(error)")
+                }
+            }
+        } catch {
+            response = .failure(invocationID: "", error: InvocationValidator.deserializationFailure)
+        }
+        try? context.connection.publish(response.encode(), to: replyTo)
+    }
+
+    /// Exits when the host has been silent for several heartbeat intervals and does not answer a probe.
+    func watchHeartbeats() {
+        let milliseconds = Int(data.envValues["LATTICE_HEARTBEAT_INTERVAL_MS"] ?? "") ?? 30_000
+        let watch = HeartbeatWatch(interval: .milliseconds(max(100, milliseconds)))
+        let connection = context.connection
+        let subjects = context.subjects
+        let hostID = data.hostID
+        guard let events = try? connection.subscribe(to: subjects.events) else { return }
+        Task {
+            for await message in events {
+                guard let event = try? CloudEvent.decode(message.payload), event.source == hostID else { continue }
+                await watch.sawHost()
+            }
+        }
+        Task {
+            while true {
+                try? await Task.sleep(for: watch.interval / 2)
+                guard await watch.isOverdue else { continue }
+                let probe = try? await connection.request(
+                    [], to: subjects.inventory(hostID: hostID), timeout: .seconds(1))
+                if probe != nil {
+                    await watch.sawHost()
+                } else {
+                    await exitOnce.exit(
+                        reason: "host \(hostID) missed \(watch.missedAllowed) heartbeats and did not answer")
+                }
+            }
+        }
+    }
+}
+
+/// The replay cache behind a lock, so concurrent invocations share it.
+final class ReplayGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache = ReplayCache()
+
+    func validate(_ invocation: Invocation, issuers: Set<String>) -> InvocationValidationFailure? {
+        lock.withLock {
+            InvocationValidator.validate(
+                invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: &cache)
+        }
+    }
+}

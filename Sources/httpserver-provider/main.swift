@@ -1,0 +1,1 @@
+print("httpserver-provider: under construction")

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import LatticeCrypto
+import LatticeWire
+import NATSClient
+
+/// `lattice start provider HOST REF --link NAME [--contract ID] [--config k=v]`.
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start", abstract: "Start providers and actors on a host.", subcommands: [Provider.self])
+
+    struct Provider: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a provider from an archive or executable.")
+        @OptionGroup var lattice: LatticeOptions
+        @Argument(help: "Host id (N…).") var host: String
+        @Argument(help: "Provider archive (PAR) or, for development, an executable path.") var reference: String
+        @Option(help: "Link name.") var link: String = "default"
+        @Option(help: "Contract id (required for a plain executable).") var contract: String?
+        @Option(help: "Configuration key=value; repeatable.") var config: [String] = []
+
+        func run() async throws {
+            try await runReportingErrors {
+                try requireHostID(host)
+                let values = try CLIValue.pairs(config, name: "--config")
+                let configuration = values.isEmpty ? nil : JSONValue.object(values.mapValues { .string($0) }).jsonText
+                let path =
+                    reference.hasPrefix("/") ? reference : FileManager.default.currentDirectoryPath + "/" + reference
+                let command = StartProviderCommand(
+                    providerRef: path, linkName: link, contractID: contract, configuration: configuration)
+                let connection = try await lattice.connect()
+                defer { Task { await connection.close() } }
+                let ack = try await controlRequest(
+                    connection, lattice.subjects.command(.startProvider, hostID: host),
+                    body: ControlDecoding.encode(command), timeout: max(try lattice.timeout, .seconds(10)),
+                    expecting: CommandAck.self, who: "host \(host)")
+                guard ack.accepted else { throw CLIError("host \(host) refused the provider: \(ack.error)") }
+                print("provider \(reference) (link \(link)) started on host \(host)")
+            }
+        }
+    }
+}
+
+extension StopCommand {
+    /// `lattice stop provider HOST KEY --link NAME`.
+    struct Provider: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a provider: signed quit, then signals.")
+        @OptionGroup var lattice: LatticeOptions
+        @Argument(help: "Host id (N…).") var host: String
+        @Argument(help: "Provider key (V…).") var key: String
+        @Option(help: "Link name.") var link: String = "default"
+
+        func run() async throws {
+            try await runReportingErrors {
+                try requireHostID(host)
+                let connection = try await lattice.connect()
+                defer { Task { await connection.close() } }
+                let ack = try await controlRequest(
+                    connection, lattice.subjects.command(.stopProvider, hostID: host),
+                    body: ControlDecoding.encode(StopProviderCommand(providerRef: key, linkName: link)),
+                    timeout: try lattice.timeout, expecting: CommandAck.self, who: "host \(host)")
+                guard ack.accepted else { throw CLIError("host \(host) refused: \(ack.error)") }
+                print("provider \(key) (link \(link)) is stopping on host \(host)")
+            }
+        }
+    }
+}
+
+/// `lattice quit --host N… --cluster-seed SC…`: the signed broadcast quit, on behalf of a dead host.
+struct QuitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quit", abstract: "Tell every provider of a (dead) host to quit, to clean up its orphans.")
+    @OptionGroup var lattice: LatticeOptions
+    @Option(help: "The host whose providers must quit (N…).") var host: String
+    @Option(help: "Cluster seed (SC…) the providers trust. [LATTICE_CLUSTER_SEED]") var clusterSeed: String?
+
+    func run() async throws {
+        try await runReportingErrors {
+            try requireHostID(host)
+            guard let seed = clusterSeed ?? ProcessInfo.processInfo.environment["LATTICE_CLUSTER_SEED"] else {
+                throw CLIError("--cluster-seed is required: providers obey only quits signed by a trusted cluster key")
+            }
+            let key: KeyPair
+            do {
+                key = try KeyPair(seed: seed)
+            } catch {
+                throw CLIError("--cluster-seed is not a valid seed: \(error)")
+            }
+            guard key.prefix == .cluster else { throw CLIError("--cluster-seed must be a cluster seed (SC…)") }
+            let claims = try QuitClaims.sign(
+                hostID: host, audience: QuitClaims.broadcastAudience, clusterKey: key,
+                now: Date().timeIntervalSince1970)
+            let connection = try await lattice.connect()
+            try connection.publish(
+                ControlDecoding.encode(ShutdownRequest(hostID: host, claims: claims)),
+                to: lattice.subjects.quit(hostID: host))
+            try await connection.flush()
+            await connection.close()
+            print("signed quit broadcast for host \(host)")
+        }
+    }
+}

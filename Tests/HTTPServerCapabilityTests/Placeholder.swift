@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderHTTPServerCapabilityTests() { #expect(Bool(true)) }

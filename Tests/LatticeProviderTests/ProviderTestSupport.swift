@@ -1,0 +1,123 @@
+import Foundation
+import LatticeCrypto
+import LatticeTesting
+import LatticeWire
+import NATSClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real host for provider tests, with a known host key and cluster key.
+final class ProviderTestHost: @unchecked Sendable {
+    let hostKey = KeyPair.generate(.server)
+    let clusterKey = KeyPair.generate(.cluster)
+    let cacheDirectory: String
+    let process: ManagedProcess
+    let server: NATSServerProcess
+    var hostID: String { hostKey.publicKey }
+    let subjects = Subjects()
+
+    init(
+        server: NATSServerProcess, shutdownDelay: String = "2s", shutdownTimeout: String = "10s",
+        environment: [String: String] = [:]
+    ) throws {
+        self.server = server
+        cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lp-\(UUID().uuidString)").path
+        process = try ManagedProcess(
+            BuiltProducts.path("lattice-host"),
+            [
+                "start", "--nats-url", server.url, "--host-seed", hostKey.seed!, "--cluster-seed", clusterKey.seed!,
+                "--cache-dir", cacheDirectory, "--provider-shutdown-delay", shutdownDelay,
+                "--shutdown-timeout", shutdownTimeout, "--heartbeat-interval", "1s",
+            ], environment: environment)
+        guard process.waitForOutput("joined lattice", timeout: 20) else {
+            process.terminate()
+            throw TestSupportError("host did not start:\n\(process.output)")
+        }
+    }
+
+    deinit {
+        process.terminate()
+        for pid in providerPIDs() { kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: cacheDirectory)
+    }
+
+    /// Starts a provider through the control subject and returns the ack.
+    func startProvider(
+        _ connection: NATSConnection, reference: String, link: String = "default", contract: String? = "lattice:test"
+    ) async throws -> CommandAck {
+        let command = StartProviderCommand(providerRef: reference, linkName: link, contractID: contract)
+        let reply = try await connection.request(
+            ControlDecoding.encode(command), to: subjects.command(.startProvider, hostID: hostID), timeout: .seconds(10)
+        )
+        return try ControlDecoding.decode(CommandAck.self, from: reply.payload)
+    }
+
+    func inventory(_ connection: NATSConnection) async throws -> HostInventory {
+        let reply = try await connection.request([], to: subjects.inventory(hostID: hostID), timeout: .seconds(2))
+        return try ControlDecoding.decode(HostInventory.self, from: reply.payload)
+    }
+
+    /// Processes whose executable lies under this host's cache directory.
+    func providerPIDs() -> [pid_t] { CacheProcesses.pids(under: cacheDirectory) }
+}
+
+/// Finds processes by where their executable (or script) lives, through /proc.
+enum CacheProcesses {
+    static func pids(under directory: String) -> [pid_t] {
+        let resolved = (directory as NSString).resolvingSymlinksInPath
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard ProcessReaper.isAlive(pid) else { return false }
+            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
+            let commandLine = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            let arguments = commandLine.split(separator: "\0").prefix(2).map(String.init)
+            return ([exe] + arguments).contains { $0.hasPrefix(resolved) || $0.hasPrefix(directory) }
+        }
+    }
+}
+
+/// Writes an executable shell script for a non-SDK "provider".
+func script(_ body: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("provider-\(UUID().uuidString).sh").path
+    try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    chmod(path, 0o755)
+    return path
+}
+
+func testClient(_ server: NATSServerProcess) async throws -> NATSConnection {
+    try await NATSConnection.connect(NATSConnectionOptions(url: server.url, name: "provider-tests"))
+}
+
+/// Collects one lattice's events.
+final class Events: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [CloudEvent] = []
+    private var task: Task<Void, Never>?
+
+    static func record(_ connection: NATSConnection) async throws -> Events {
+        let recorder = Events()
+        let subscription = try connection.subscribe(to: Subjects().events)
+        try await connection.flush()
+        recorder.task = Task {
+            for await message in subscription {
+                if let event = try? CloudEvent.decode(message.payload) {
+                    recorder.lock.withLock { recorder.events.append(event) }
+                }
+            }
+        }
+        return recorder
+    }
+
+    var all: [CloudEvent] { lock.withLock { events } }
+
+    func of(_ type: EventType) -> [CloudEvent] { all.filter { $0.eventType == type } }
+
+    func waitFor(_ type: EventType, count: Int = 1, timeout: Double = 10) async -> [CloudEvent] {
+        _ = await Deadline.eventually(timeout: timeout) { self.of(type).count >= count }
+        return of(type)
+    }
+
+    deinit { task?.cancel() }
+}
