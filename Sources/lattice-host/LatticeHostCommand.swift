@@ -6,6 +6,6 @@ struct LatticeHostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lattice-host",
         abstract: "A lattice host: runs actors, supervises providers, and never leaves a provider behind.",
-        subcommands: [StartCommand.self, StopCommand.self, ConsoleCommand.self]
+        subcommands: [StartCommand.self, StopCommand.self, ConsoleCommand.self, OrphansCommand.self]
     )
 }

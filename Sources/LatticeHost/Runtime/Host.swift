@@ -94,6 +94,11 @@ public final class Host: Sendable {
         HostMetrics.providersRunning(0)
         HostMetrics.actorsRunning(0)
         await registerShutdownSteps()
+        for orphan in OrphanScanner.orphans(cacheDirectory: configuration.cacheDirectory) {
+            logger.warning(
+                "orphaned provider pid \(orphan.pid) (\(orphan.providerKey), link \(orphan.linkName)) from host \(orphan.hostID) runs from \(orphan.executable); run `lattice-host orphans --reap` to end it"
+            )
+        }
         let control = ControlInterface(host: self)
         await background.add(try control.start())
         try await connection.flush(timeout: .seconds(5))

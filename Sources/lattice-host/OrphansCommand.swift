@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import LatticeHost
+import LatticeWire
+
+/// `lattice-host orphans [--reap] [--json]`: provider processes under the cache whose host is gone.
+struct OrphansCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orphans",
+        abstract: "List processes running from the provider cache and whether their host is alive; --reap ends orphans."
+    )
+
+    @Option(help: "Provider cache directory. [LATTICE_CACHE_DIR]") var cacheDir: String?
+    @Flag(help: "End orphaned providers: SIGTERM, then SIGKILL.") var reap = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let directory = cacheDir ?? HostConfiguration.defaultCacheDirectory()
+        let processes = OrphanScanner.scan(cacheDirectory: directory)
+        if reap {
+            let results = await OrphanScanner.reap(processes.filter { !$0.hostAlive })
+            if json {
+                print(String(decoding: ControlDecoding.encode(results), as: UTF8.self))
+            } else if results.isEmpty {
+                print("no orphaned providers under \(directory)")
+            } else {
+                for result in results {
+                    let process = result.process
+                    print(
+                        "reaped pid \(process.pid) \(process.providerKey) link \(process.linkName): \(result.outcome.rawValue)"
+                    )
+                }
+            }
+            return
+        }
+        if json {
+            print(String(decoding: ControlDecoding.encode(processes), as: UTF8.self))
+        } else if processes.isEmpty {
+            print("no provider processes under \(directory)")
+        } else {
+            for process in processes {
+                let status = process.hostAlive ? "host alive" : "ORPHAN"
+                print(
+                    "\(process.pid)  \(process.providerKey)  link \(process.linkName)  host \(process.hostID)  \(status)"
+                )
+            }
+        }
+    }
+}
