@@ -82,7 +82,9 @@ public enum OrphanScanner {
 
     /// How reaping one orphan ended.
     public enum ReapOutcome: String, Sendable, Codable {
-        case terminated, killed, alreadyGone = "already_gone"
+        case terminated
+        case killed
+        case alreadyGone = "already_gone"
     }
 
     public struct ReapResult: Sendable, Codable {
