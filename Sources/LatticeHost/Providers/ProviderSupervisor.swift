@@ -98,6 +98,7 @@ public actor ProviderSupervisor {
         environment["LATTICE_PROVIDER_KEY"] = resolved.providerKey
         environment["LATTICE_LINK_NAME"] = command.linkName
         environment["LATTICE_LATTICE"] = configuration.lattice
+        environment["LATTICE_CACHE_DIR"] = configuration.cacheDirectory
         var request = SpawnRequest(executable: executable, environment: environment)
         request.stdin = .pipe
         request.stdout = .pipe

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderHTTPServerCapabilityTests() { #expect(Bool(true)) }
