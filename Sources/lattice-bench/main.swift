@@ -3,11 +3,12 @@
 import Foundation
 
 let suites = Array(CommandLine.arguments.dropFirst())
-let all = ["crypto", "startup"]
+let all = ["crypto", "startup", "shutdown"]
 for suite in suites.isEmpty ? all : suites {
     switch suite {
     case "crypto": try CryptoSuite.run()
     case "startup": try await StartupSuite.run()
+    case "shutdown": try await ShutdownSuite.run()
     default:
         print("unknown suite '\(suite)'; known: \(all.joined(separator: ", "))")
         exit(2)
