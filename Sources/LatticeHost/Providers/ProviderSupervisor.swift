@@ -118,7 +118,7 @@ public actor ProviderSupervisor {
             clusterIssuers: host.identity.clusterIssuers, invocationSeed: host.identity.clusterKey.seed ?? "",
             envValues: [
                 "LATTICE_CONTRACT_ID": resolved.contractID,
-                "LATTICE_HEARTBEAT_INTERVAL_MS": String(configuration.heartbeatInterval / .milliseconds(1)),
+                "LATTICE_HEARTBEAT_INTERVAL_MS": String(Int64(configuration.heartbeatInterval / .milliseconds(1))),
             ],
             logLevel: configuration.logLevel)
         if let stdin = child.stdin {

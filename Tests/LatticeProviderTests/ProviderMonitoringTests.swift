@@ -1,0 +1,109 @@
+import Foundation
+import LatticeCrypto
+import LatticeHost
+import LatticeTesting
+import LatticeWire
+import NATSClient
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Provider monitoring: health, exits, output, heartbeats, purge", .serialized)
+struct ProviderMonitoringTests {
+    let testProvider = BuiltProducts.path("test-provider")
+
+    @Test func healthChecksSelfExitsAndOutputAreReported() async throws {
+        let server = try NATSServerProcess()
+        let host = try ProviderTestHost(server: server)
+        let client = try await testClient(server)
+        let events = try await Events.record(client)
+        let started = try BuiltProducts.run(
+            "lattice",
+            [
+                "start", "provider", host.hostID, testProvider, "--link", "cli", "--contract", "lattice:test",
+                "--nats-url", server.url,
+            ])
+        #expect(started.status == 0, "\(started.output)")
+        let passed = await events.waitFor(.healthCheckPassed, timeout: 10)
+        #expect(passed.first?.data["link_name"]?.stringValue == "cli")
+        #expect(host.process.output.contains("/cli] "), "provider output is not prefixed in the host log")
+        #expect(host.process.output.contains("provider ready on"))
+
+        let quitter = try script("echo leaving now\nexit 0")
+        #expect(
+            try await host.startProvider(client, reference: quitter, link: "leaver", contract: "bench:script").accepted)
+        let stopped = await events.waitFor(.providerStopped)
+        #expect(stopped.first?.data["reason"]?.stringValue == "exited")
+        #expect(host.process.waitForOutput("/leaver] leaving now"))
+        #expect(try await host.inventory(client).providers.map(\.linkName) == ["cli"])
+        await client.close()
+    }
+
+    @Test func aFrozenHostIsNoticedThroughMissingHeartbeats() async throws {
+        let server = try NATSServerProcess()
+        let host = try ProviderTestHost(server: server)
+        let client = try await testClient(server)
+        #expect(try await host.startProvider(client, reference: testProvider).accepted)
+        #expect(Deadline.poll(timeout: 5) { host.providerPIDs().count == 1 })
+        let pid = try #require(host.providerPIDs().first)
+        try await Task.sleep(for: .seconds(1))
+        // Frozen, the host neither dies (no parent-death signal, stdin stays open) nor beats.
+        host.process.send(SIGSTOP)
+        defer { host.process.send(SIGCONT) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(Deadline.poll(timeout: 10) { !ProcessReaper.isAlive(pid) }, "provider outlived a silent host")
+        print("provider noticed a frozen host after \(clock.now - start) (heartbeat interval 1 s, 3 missed)")
+        await client.close()
+    }
+
+    @Test func consolePurgeStopsProvidersButKeepsTheHost() async throws {
+        let server = try NATSServerProcess()
+        let key = KeyPair.generate(.server)
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("purge-\(UUID())").path
+        let console = try ManagedProcess(
+            BuiltProducts.path("lattice-host"),
+            ["console", "--nats-url", server.url, "--host-seed", key.seed!, "--cache-dir", cache], withStdin: true)
+        defer { console.terminate() }
+        #expect(console.waitForOutput("joined lattice"))
+        let client = try await testClient(server)
+        for link in ["a", "b"] {
+            let command = StartProviderCommand(providerRef: testProvider, linkName: link, contractID: "lattice:test")
+            let reply = try await client.request(
+                ControlDecoding.encode(command), to: Subjects().command(.startProvider, hostID: key.publicKey),
+                timeout: .seconds(10))
+            #expect(try ControlDecoding.decode(CommandAck.self, from: reply.payload).accepted)
+        }
+        #expect(Deadline.poll(timeout: 5) { CacheProcesses.pids(under: cache).count == 2 })
+        console.writeLine("purge")
+        #expect(console.waitForOutput("purged 2 providers and 0 actors"))
+        #expect(CacheProcesses.pids(under: cache).isEmpty)
+        #expect(console.isRunning)
+        console.writeLine("stop")
+        #expect(console.waitForExit(timeout: 10) == 0)
+        await client.close()
+    }
+
+    @Test func aHostWarnsAboutOrphansInItsCacheAtStart() async throws {
+        let server = try NATSServerProcess()
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("warn-\(UUID())").path
+        let key = KeyPair.generate(.service).publicKey
+        let folder = "\(cache)/\(key)/0"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = "\(folder)/x_default"
+        try "#!/bin/sh\nwhile true; do sleep 0.2; done\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        let orphan = try ManagedProcess(
+            path, [],
+            environment: ["LATTICE_HOST_ID": "NGONE", "LATTICE_HOST_PID": "999999", "LATTICE_PROVIDER_KEY": key])
+        defer { orphan.terminate() }
+        #expect(Deadline.poll(timeout: 5) { !CacheProcesses.pids(under: cache).isEmpty })
+        let host = try ManagedProcess(
+            BuiltProducts.path("lattice-host"), ["start", "--nats-url", server.url, "--cache-dir", cache])
+        defer { host.terminate() }
+        #expect(host.waitForOutput("orphaned provider pid \(orphan.pid) (\(key)"), "\(host.output)")
+        #expect(host.output.contains("lattice-host orphans --reap"))
+    }
+}
