@@ -10,7 +10,7 @@ build: deps
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift

@@ -14,6 +14,7 @@ final class RequestMux: Sendable {
         var prefix: String?
         var nextToken: UInt64 = 0
         var waiting: [UInt64: Waiter] = [:]
+        var subjects: [UInt64: String] = [:]
         var cancelledEarly: Set<UInt64> = []
         var failedWith: NATSError?
     }
@@ -38,6 +39,7 @@ final class RequestMux: Sendable {
                     if let failure = state.failedWith { return failure }
                     if state.cancelledEarly.remove(token) != nil { return CancellationError() }
                     state.waiting[token] = continuation
+                    state.subjects[token] = subject
                     return nil
                 }
                 if let refusal {
@@ -56,6 +58,7 @@ final class RequestMux: Sendable {
             }
         } onCancel: {
             let waiter = state.withLock { state -> Waiter? in
+                state.subjects[token] = nil
                 guard let waiter = state.waiting.removeValue(forKey: token) else {
                     state.cancelledEarly.insert(token)
                     return nil
@@ -70,6 +73,7 @@ final class RequestMux: Sendable {
     func failAll(_ error: NATSError) {
         let waiters = state.withLock { state -> [Waiter] in
             state.failedWith = error
+            state.subjects = [:]
             defer { state.waiting = [:] }
             return Array(state.waiting.values)
         }
@@ -77,7 +81,10 @@ final class RequestMux: Sendable {
     }
 
     private func resolve(_ token: UInt64, _ result: Result<NATSMessage, any Error>) {
-        let waiter = state.withLock { $0.waiting.removeValue(forKey: token) }
+        let waiter = state.withLock { state -> Waiter? in
+            state.subjects[token] = nil
+            return state.waiting.removeValue(forKey: token)
+        }
         waiter?.resume(with: result)
     }
 
@@ -113,7 +120,8 @@ final class RequestMux: Sendable {
     private func deliver(_ message: NATSMessage, prefix: String, isNoResponders: Bool) {
         guard let token = UInt64(message.subject.dropFirst(prefix.count)) else { return }
         if isNoResponders {
-            resolve(token, .failure(NATSError.noResponders("request")))
+            let subject = state.withLock { $0.subjects[token] } ?? "the request subject"
+            resolve(token, .failure(NATSError.noResponders(subject)))
         } else {
             resolve(token, .success(message))
         }

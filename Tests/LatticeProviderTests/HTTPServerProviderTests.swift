@@ -22,14 +22,15 @@ struct HTTPServerProviderTests {
             client, reference: executable, link: link, contract: "wasmcloud:httpserver")
         #expect(ack.accepted, "\(ack.error)")
         let started = await events.waitFor(.providerStarted, count: before + 1)
-        return try #require(started.last?.data["public_key"]?.stringValue)
+        let key = try #require(started.last?.data["public_key"]?.stringValue)
+        #expect(await host.waitUntilReady(client, key: key, link: link))
+        return key
     }
 
     func link(_ client: NATSConnection, provider: String, link: String, actor: String, port: Int) async throws {
         let definition = LinkDefinition(
             actorID: actor, providerID: provider, linkName: link, contractID: "wasmcloud:httpserver",
             values: ["PORT": String(port), "ADDRESS": "127.0.0.1"])
-        try await Task.sleep(for: .milliseconds(300))
         try client.publish(ControlDecoding.encode(definition), to: Subjects().providerLinkPut(provider, link: link))
         try await client.flush()
     }

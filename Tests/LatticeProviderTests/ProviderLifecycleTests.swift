@@ -35,6 +35,7 @@ struct ProviderLifecycleTests {
         #expect(inventory.providers.map(\.id) == [key])
         #expect(inventory.providers.first?.contractID == "lattice:test")
 
+        #expect(await host.waitUntilReady(client, key: key))
         let duplicate = try await host.startProvider(client, reference: testProvider)
         #expect(!duplicate.accepted)
         #expect(duplicate.error.contains("already running with link name 'default'"))

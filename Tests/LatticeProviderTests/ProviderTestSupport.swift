@@ -59,6 +59,15 @@ final class ProviderTestHost: @unchecked Sendable {
         return try ControlDecoding.decode(HostInventory.self, from: reply.payload)
     }
 
+    /// Waits (bounded) until the provider answers its health subject, so its subscriptions exist.
+    func waitUntilReady(_ connection: NATSConnection, key: String, link: String = "default") async -> Bool {
+        await Deadline.eventually(timeout: 10) {
+            (try? await connection.request(
+                [], to: self.subjects.providerHealth(key, link: link), timeout: .milliseconds(200)))
+                != nil
+        }
+    }
+
     /// Processes whose executable lies under this host's cache directory.
     func providerPIDs() -> [pid_t] { CacheProcesses.pids(under: cacheDirectory) }
 }

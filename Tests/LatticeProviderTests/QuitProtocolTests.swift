@@ -20,7 +20,7 @@ struct QuitProtocolTests {
         let events = try await Events.record(client)
         #expect(try await host.startProvider(client, reference: testProvider).accepted)
         let key = try #require(await events.waitFor(.providerStarted).first?.data["public_key"]?.stringValue)
-        #expect(Deadline.poll(timeout: 5) { host.providerPIDs().count == 1 })
+        #expect(await host.waitUntilReady(client, key: key))
         let pid = try #require(host.providerPIDs().first)
         let now = Date().timeIntervalSince1970
         let foreign = KeyPair.generate(.cluster)

@@ -234,19 +234,27 @@ public actor ProviderSupervisor {
         await managed.exited.wait()
     }
 
+    /// Sends the signed quit; a provider still starting (no responders yet) is asked again until the delay ends.
     private func sendQuit(_ managed: Managed, deadline: ContinuousClock.Instant) async {
         let identity = host.identity
-        do {
-            let claims = try QuitClaims.sign(
-                hostID: identity.hostID, audience: managed.id.key, clusterKey: identity.clusterKey,
-                now: Date().timeIntervalSince1970)
-            let body = ControlDecoding.encode(ShutdownRequest(hostID: identity.hostID, claims: claims))
-            let timeout = min(host.configuration.providerShutdownDelay, max(.milliseconds(50), deadline - .now))
-            let reply = try await host.connection.request(
-                body, to: host.subjects.providerShutdown(managed.id.key, link: managed.id.link), timeout: timeout)
-            logger.debug("provider \(managed.id) answered quit: \(reply.text)")
-        } catch {
-            logger.info("provider \(managed.id) did not acknowledge quit: \(error)")
+        let subject = host.subjects.providerShutdown(managed.id.key, link: managed.id.link)
+        let giveUp = min(ContinuousClock.now + host.configuration.providerShutdownDelay, deadline)
+        while ContinuousClock.now < giveUp, !managed.exited.hasFired {
+            do {
+                let claims = try QuitClaims.sign(
+                    hostID: identity.hostID, audience: managed.id.key, clusterKey: identity.clusterKey,
+                    now: Date().timeIntervalSince1970)
+                let body = ControlDecoding.encode(ShutdownRequest(hostID: identity.hostID, claims: claims))
+                let reply = try await host.connection.request(
+                    body, to: subject, timeout: max(.milliseconds(50), giveUp - .now))
+                logger.debug("provider \(managed.id) answered quit: \(reply.text)")
+                return
+            } catch let error as NATSError where error.kind == .noResponders {
+                try? await Task.sleep(for: .milliseconds(50))
+            } catch {
+                logger.info("provider \(managed.id) did not acknowledge quit: \(error)")
+                return
+            }
         }
     }
 
