@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
     ],
     targets: [
         .systemLibrary(
@@ -57,6 +58,13 @@ let package = Package(
                 "LatticeHost", "NATSClient", "LatticeWire", "LatticeCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "LatticeActors",
+            dependencies: [
+                "LatticeWire", "LatticeCrypto",
+                .product(name: "WasmKit", package: "WasmKit"),
             ]
         ),
         .target(
@@ -103,6 +111,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LatticeWireTests", dependencies: ["LatticeWire", "LatticeCrypto"]),
+        .testTarget(name: "LatticeActorsTests", dependencies: ["LatticeActors", "LatticeWire", "LatticeCrypto"]),
         .testTarget(
             name: "HTTPServerCapabilityTests",
             dependencies: ["HTTPServerCapability", "LatticeWire", "LatticeTesting"]

@@ -1,0 +1,105 @@
+import Dispatch
+import Foundation
+import Synchronization
+import WasmKit
+
+/// Limits for running untrusted actor code.
+public struct ActorLimits: Sendable {
+    /// Fuel per invocation: roughly one unit per executed wasm operator.
+    public var fuel: UInt64 = 50_000_000
+    public var memoryBytes: Int = 64 << 20
+
+    public init(fuel: UInt64 = 50_000_000, memoryBytes: Int = 64 << 20) {
+        self.fuel = fuel
+        self.memoryBytes = memoryBytes
+    }
+}
+
+/// The running instances of one actor; invocations go to whichever instance is free.
+///
+/// Each instance runs on its own serial queue, so a blocking `__host_call` never holds a
+/// Swift concurrency thread, and an instance that failed is replaced by a fresh one.
+public final class ActorPool: @unchecked Sendable {
+    public let claims: ActorClaims
+    private let module: Module
+    private let engine: Engine
+    private let limits: ActorLimits
+    private let hostCall: @Sendable (HostCall) -> Result<[UInt8], ActorInvocationError>
+    private let log: @Sendable (String) -> Void
+    private let slots: Mutex<(instances: [WaPCInstance?], free: [Int], waiters: [CheckedContinuation<Int, Never>])>
+    private let queues: [DispatchQueue]
+
+    /// Verifies the module's claims and starts `count` instances.
+    public init(
+        module bytes: [UInt8], count: Int, limits: ActorLimits = ActorLimits(),
+        hostCall: @escaping @Sendable (HostCall) -> Result<[UInt8], ActorInvocationError>,
+        log: @escaping @Sendable (String) -> Void
+    ) throws {
+        claims = try ActorClaims.verify(module: bytes)
+        do {
+            module = try parseWasm(bytes: bytes)
+        } catch {
+            throw ActorClaimsError("the module is not valid WebAssembly: \(error)")
+        }
+        engine = Engine(configuration: EngineConfiguration(fuelMetering: true))
+        self.limits = limits
+        self.hostCall = hostCall
+        self.log = log
+        var instances: [WaPCInstance?] = []
+        for _ in 0..<max(1, count) {
+            instances.append(
+                try WaPCInstance(
+                    module: module, engine: engine, fuel: limits.fuel, memoryLimit: limits.memoryBytes,
+                    hostCall: hostCall, log: log))
+        }
+        queues = (0..<instances.count).map { DispatchQueue(label: "actor-instance-\($0)") }
+        slots = Mutex((instances, Array(instances.indices), []))
+    }
+
+    public var instanceCount: Int { queues.count }
+
+    public func invoke(operation: String, payload: [UInt8]) async -> Result<[UInt8], ActorInvocationError> {
+        let slot = await acquire()
+        let instance = slots.withLock { $0.instances[slot] }
+        let result: Result<[UInt8], ActorInvocationError> = await withCheckedContinuation { continuation in
+            queues[slot].async {
+                guard let instance else {
+                    continuation.resume(returning: .failure(ActorInvocationError("actor instance unavailable")))
+                    return
+                }
+                continuation.resume(returning: instance.invoke(operation: operation, payload: payload))
+            }
+        }
+        if case .failure = result { replace(slot) }
+        release(slot)
+        return result
+    }
+
+    /// A failed instance may hold broken state; give the slot a fresh one.
+    private func replace(_ slot: Int) {
+        let fresh = try? WaPCInstance(
+            module: module, engine: engine, fuel: limits.fuel, memoryLimit: limits.memoryBytes, hostCall: hostCall,
+            log: log)
+        slots.withLock { $0.instances[slot] = fresh }
+    }
+
+    private func acquire() async -> Int {
+        await withCheckedContinuation { continuation in
+            let slot = slots.withLock { state -> Int? in
+                if let slot = state.free.popLast() { return slot }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let slot { continuation.resume(returning: slot) }
+        }
+    }
+
+    private func release(_ slot: Int) {
+        let waiter = slots.withLock { state -> CheckedContinuation<Int, Never>? in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.free.append(slot)
+            return nil
+        }
+        waiter?.resume(returning: slot)
+    }
+}
