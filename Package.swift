@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "LatticeHost",
             dependencies: [
-                "NATSClient", "LatticeCrypto", "LatticeWire", "CLatticeSystem", "CZlib",
+                "NATSClient", "LatticeCrypto", "LatticeWire", "LatticeActors", "CLatticeSystem", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "lattice",
             dependencies: [
-                "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost",
+                "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

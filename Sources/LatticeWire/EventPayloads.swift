@@ -161,3 +161,95 @@ public struct HealthCheckData: Codable, Sendable, Equatable {
         self.linkName = linkName
     }
 }
+
+/// `actor_started` and `actor_stopped`, one per instance.
+public struct ActorInstanceEventData: Codable, Sendable, Equatable {
+    public var publicKey: String
+    public var instanceID: String
+    public var imageRef: String
+    public var annotations: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case annotations
+        case publicKey = "public_key"
+        case instanceID = "instance_id"
+        case imageRef = "image_ref"
+    }
+
+    public init(publicKey: String, instanceID: String, imageRef: String, annotations: [String: String]) {
+        self.publicKey = publicKey
+        self.instanceID = instanceID
+        self.imageRef = imageRef
+        self.annotations = annotations
+    }
+}
+
+/// `actor_start_failed`.
+public struct ActorStartFailedData: Codable, Sendable, Equatable {
+    public var actorRef: String
+    public var error: String
+
+    enum CodingKeys: String, CodingKey {
+        case error
+        case actorRef = "actor_ref"
+    }
+
+    public init(actorRef: String, error: String) {
+        self.actorRef = actorRef
+        self.error = error
+    }
+}
+
+/// `invocation_rejected`: a forged, orphaned or otherwise untrusted invocation was refused.
+public struct InvocationRejectedData: Codable, Sendable, Equatable {
+    public var invocationID: String
+    public var origin: WasmCloudEntityJSON
+    public var target: WasmCloudEntityJSON
+    public var operation: String
+    public var issuer: String
+    public var originHostID: String
+    public var reason: String
+    public var suspectedOrphan: Bool
+    public var hint: String
+
+    enum CodingKeys: String, CodingKey {
+        case origin, target, operation, issuer, reason, hint
+        case invocationID = "invocation_id"
+        case originHostID = "origin_host_id"
+        case suspectedOrphan = "suspected_orphan"
+    }
+
+    public init(
+        invocationID: String, origin: WasmCloudEntityJSON, target: WasmCloudEntityJSON, operation: String,
+        issuer: String, originHostID: String, reason: String, suspectedOrphan: Bool, hint: String
+    ) {
+        self.invocationID = invocationID
+        self.origin = origin
+        self.target = target
+        self.operation = operation
+        self.issuer = issuer
+        self.originHostID = originHostID
+        self.reason = reason
+        self.suspectedOrphan = suspectedOrphan
+        self.hint = hint
+    }
+}
+
+/// An entity as event JSON: `{public_key, contract_id, link_name}`.
+public struct WasmCloudEntityJSON: Codable, Sendable, Equatable {
+    public var publicKey: String
+    public var contractID: String
+    public var linkName: String
+
+    enum CodingKeys: String, CodingKey {
+        case publicKey = "public_key"
+        case contractID = "contract_id"
+        case linkName = "link_name"
+    }
+
+    public init(_ entity: WasmCloudEntity) {
+        publicKey = entity.publicKey
+        contractID = entity.contractId
+        linkName = entity.linkName
+    }
+}

@@ -8,7 +8,7 @@ struct LatticeCommand: AsyncParsableCommand {
         abstract: "Operate a lattice of hosts over NATS.",
         subcommands: [
             KeysCommand.self, GetCommand.self, StartCommand.self, StopCommand.self, QuitCommand.self, WatchCommand.self,
-            ParCommand.self,
+            ParCommand.self, ActorCommand.self, CallCommand.self,
             LinkCommand.self,
         ]
     )

@@ -7,7 +7,8 @@ import NATSClient
 /// `lattice start provider HOST REF --link NAME [--contract ID] [--config k=v]`.
 struct StartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "start", abstract: "Start providers and actors on a host.", subcommands: [Provider.self])
+        commandName: "start", abstract: "Start providers and actors on a host.",
+        subcommands: [Provider.self, Actor.self])
 
     struct Provider: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start a provider from an archive or executable.")

@@ -5,7 +5,8 @@ import NATSClient
 /// `lattice stop host HOST [--timeout]`.
 struct StopCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stop", abstract: "Stop hosts, providers and actors.", subcommands: [Host.self, Provider.self])
+        commandName: "stop", abstract: "Stop hosts, providers and actors.",
+        subcommands: [Host.self, Provider.self, Actor.self])
 
     struct Host: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop a host gracefully over its control subject.")

@@ -23,6 +23,8 @@ public final class Host: Sendable {
     let shutdown: ShutdownCoordinator
     /// Set once at start; the supervisor needs the host, so it cannot be built before it.
     private let supervisorBox = Mutex<ProviderSupervisor?>(nil)
+    private let actorHostBox = Mutex<ActorHost?>(nil)
+    let liveness: PeerLiveness
     private let outcome = OutcomeLatch()
     private let background = BackgroundTasks()
 
@@ -41,6 +43,17 @@ public final class Host: Sendable {
         self.events = EventPublisher(
             connection: connection, subject: subjects.events, hostID: identity.hostID, logger: logger)
         self.shutdown = ShutdownCoordinator(logger: logger)
+        self.liveness = PeerLiveness(ownHostID: identity.hostID, interval: configuration.heartbeatInterval)
+    }
+
+    /// The actors of this host.
+    public var actors: ActorHost {
+        actorHostBox.withLock { box in
+            if let existing = box { return existing }
+            let created = ActorHost(host: self, router: InvocationRouter(host: self, liveness: liveness))
+            box = created
+            return created
+        }
     }
 
     /// Joins the lattice: NATS (embedded when no URL is given), control subjects, heartbeat, `host_started`.
@@ -101,6 +114,7 @@ public final class Host: Sendable {
         }
         let control = ControlInterface(host: self)
         await background.add(try control.start())
+        await background.add([try liveness.follow(connection, subjects: subjects)])
         try await connection.flush(timeout: .seconds(5))
         events.publish(
             .hostStarted,
@@ -132,7 +146,11 @@ public final class Host: Sendable {
         let identity = self.identity
         let quitSubject = subjects.quit(hostID: identity.hostID)
         let logger = self.logger
+        let actors = self.actors
         await shutdown.addStep(.init("refuse new control commands") { _ in await state.refuseNewCommands() })
+        await shutdown.addStep(
+            .init("drain actor RPC subscriptions") { deadline in await actors.drainAll(deadline: deadline) })
+        await shutdown.addStep(.init("stop actors") { _ in await actors.stopAll() })
         await shutdown.addStep(
             .init("quit every provider in parallel") { deadline in
                 await providers.stopAll(deadline: deadline, refuseNewStarts: true)
@@ -221,11 +239,13 @@ public final class Host: Sendable {
                 Task { try? await self.providers.stop(id, deadline: .now + timeout) }
                 return .accepted
             case .startActor:
-                _ = try ControlDecoding.decode(StartActorCommand.self, from: body).validated()
-                return .rejected("this host does not run actors yet")
+                let command = try ControlDecoding.decode(StartActorCommand.self, from: body).validated()
+                try await actors.start(command)
+                return .accepted
             case .stopActor:
-                _ = try ControlDecoding.decode(StopActorCommand.self, from: body).validated()
-                return .rejected("this host does not run actors yet")
+                let command = try ControlDecoding.decode(StopActorCommand.self, from: body).validated()
+                try await actors.stop(command)
+                return .accepted
             case .linkPut, .linkDelete:
                 _ = try ControlDecoding.decode(LinkDefinition.self, from: body).validated()
                 return .rejected("link definitions are not stored by this host yet")
@@ -288,9 +308,10 @@ extension Host {
 
     /// Stops every actor and provider but keeps the host (DESIGN §8 steps 4–5).
     public func purge() async -> PurgeReport {
+        let instances = await actors.stopAll()
         let count = await providers.runningCount
         await providers.stopAll(deadline: .now + configuration.shutdownTimeout, refuseNewStarts: false)
-        return PurgeReport(providers: count, actors: 0)
+        return PurgeReport(providers: count, actors: instances)
     }
 
     /// Link definitions a provider should know at launch; links are stored by the links work.

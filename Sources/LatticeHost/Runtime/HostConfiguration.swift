@@ -1,4 +1,5 @@
 import Foundation
+import LatticeActors
 
 /// Everything `lattice-host start` can be told, after flags and `LATTICE_*` variables are merged.
 public struct HostConfiguration: Sendable {
@@ -21,6 +22,8 @@ public struct HostConfiguration: Sendable {
     public var pidFile: String?
     public var metricsAddress: String?
     public var friendlyName: String?
+    /// Fuel and memory bounds for every actor invocation.
+    public var actorLimits = ActorLimits()
 
     public init() {}
 

@@ -1,0 +1,97 @@
+import Foundation
+import LatticeActors
+import LatticeCrypto
+import LatticeWire
+import Logging
+import NATSClient
+
+/// Verifies every invocation addressed to an actor before the actor sees it, and flags forgeries.
+final class InvocationRouter: Sendable {
+    let host: Host
+    let liveness: PeerLiveness
+    private let replay = ReplayCacheLock()
+
+    init(host: Host, liveness: PeerLiveness) {
+        self.host = host
+        self.liveness = liveness
+    }
+
+    func serve(_ message: NATSMessage, actor: ActorPool) async {
+        guard let replyTo = message.replyTo else { return }
+        let response = await respond(to: message.payload, actor: actor)
+        try? host.connection.publish(response.encode(), to: replyTo)
+    }
+
+    func respond(to payload: [UInt8], actor: ActorPool) async -> InvocationResponse {
+        let invocation: Invocation
+        do {
+            invocation = try Invocation.decode(payload)
+        } catch {
+            HostMetrics.invocation(outcome: "malformed")
+            return .failure(invocationID: "", error: InvocationValidator.deserializationFailure)
+        }
+        if let failure = replay.validate(invocation, issuers: Set(host.identity.clusterIssuers)) {
+            reject(invocation, failure)
+            return .failure(invocationID: invocation.id, error: failure.responseError)
+        }
+        let origin = invocation.origin
+        if origin.publicKey.hasPrefix("V"), !actor.claims.capabilities.contains(origin.contractId) {
+            HostMetrics.invocation(outcome: "refused")
+            return .failure(
+                invocationID: invocation.id,
+                error: "Invocation source does not have the required capability claim \(origin.contractId)")
+        }
+        switch await actor.invoke(operation: invocation.operation, payload: invocation.msg) {
+        case .success(let bytes):
+            HostMetrics.invocation(outcome: "ok")
+            return InvocationResponse(msg: bytes, invocationID: invocation.id)
+        case .failure(let error):
+            HostMetrics.invocation(outcome: "actor_error")
+            return .failure(invocationID: invocation.id, error: error.description)
+        }
+    }
+
+    /// Counts every rejection; one from a provider with an untrusted or forged signature is flagged.
+    private func reject(_ invocation: Invocation, _ failure: InvocationValidationFailure) {
+        HostMetrics.invocation(outcome: "rejected")
+        HostMetrics.rejected(reason: failure.kind.rawValue)
+        let origin = invocation.origin
+        guard origin.publicKey.hasPrefix("V"), failure.kind == .untrustedIssuer || failure.kind == .badSignature else {
+            host.logger.notice("rejected invocation \(invocation.id): \(failure.reason)")
+            return
+        }
+        let issuer = (try? JWT.parse(invocation.encodedClaims))?.issuer ?? "unknown"
+        let orphan = failure.kind == .untrustedIssuer && !liveness.isLive(invocation.hostID)
+        let hint =
+            orphan
+            ? "provider \(origin.publicKey) (link \(origin.linkName)) signs with the key of host \(invocation.hostID), which is not alive: it is probably an orphan; run `lattice-host orphans` on its machine or `lattice quit --host \(invocation.hostID)`"
+            : "provider \(origin.publicKey) signs with issuer \(issuer), which this lattice does not trust; give every host the same --cluster-seed or add it to --cluster-issuers"
+        host.events.publish(
+            .invocationRejected,
+            InvocationRejectedData(
+                invocationID: invocation.id, origin: WasmCloudEntityJSON(origin),
+                target: WasmCloudEntityJSON(invocation.target), operation: invocation.operation, issuer: issuer,
+                originHostID: invocation.hostID, reason: failure.reason, suspectedOrphan: orphan, hint: hint))
+        host.logger.warning(
+            "rejected invocation from provider \(origin.publicKey) link \(origin.linkName): issuer \(issuer) of host \(invocation.hostID) is not trusted (\(failure.reason)). \(hint)"
+        )
+    }
+
+    /// An actor's `__host_call`: a signed invocation to the provider linked for that contract and link name.
+    func hostCall(from actorKey: String, _ call: HostCall) -> Result<[UInt8], ActorInvocationError> {
+        .failure(ActorInvocationError("no link from actor \(actorKey) for \(call.namespace) (link \(call.binding))"))
+    }
+}
+
+/// The replay cache behind a lock, shared by concurrent invocations.
+final class ReplayCacheLock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache = ReplayCache()
+
+    func validate(_ invocation: Invocation, issuers: Set<String>) -> InvocationValidationFailure? {
+        lock.withLock {
+            InvocationValidator.validate(
+                invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: &cache)
+        }
+    }
+}

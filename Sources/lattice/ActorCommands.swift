@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import LatticeActors
+import LatticeCrypto
+import LatticeWire
+import NATSClient
+
+/// `lattice actor sign FILE --name … --caps …`: embeds signed wascap claims in a module.
+struct ActorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "actor", abstract: "Actor modules.", subcommands: [Sign.self])
+
+    struct Sign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign a waPC module with wascap claims.")
+        @Argument(help: "The .wasm module.") var file: String
+        @Option(help: "Actor name.") var name: String
+        @Option(help: "Capability contracts, comma-separated (e.g. wasmcloud:httpserver).") var caps: String = ""
+        @Option(help: "Account seed (SA…) that signs; generated when absent.") var issuerSeed: String?
+        @Option(help: "Module seed (SM…); generated when absent.") var moduleSeed: String?
+        @Option(help: "Output file (default: NAME_s.wasm).") var output: String?
+
+        func run() async throws {
+            try await runReportingErrors {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw CLIError("cannot read '\(file)'")
+                }
+                let issuer = try seededKey(issuerSeed, .account, "--issuer-seed")
+                let module = try seededKey(moduleSeed, .module, "--module-seed")
+                let capabilities = caps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+                let signed: [UInt8]
+                do {
+                    signed = try ActorClaims.sign(
+                        module: [UInt8](data), name: name, capabilities: capabilities, issuer: issuer, module: module)
+                } catch {
+                    throw CLIError("\(error)")
+                }
+                let path = output ?? (file.hasSuffix(".wasm") ? String(file.dropLast(5)) + "_s.wasm" : file + "_s.wasm")
+                guard FileManager.default.createFile(atPath: path, contents: Data(signed)) else {
+                    throw CLIError("cannot write '\(path)'")
+                }
+                print("wrote \(path): actor \(module.publicKey), caps [\(capabilities.joined(separator: ", "))]")
+            }
+        }
+    }
+}
+
+/// Loads a seed of the expected kind, or generates a key when none is given.
+func seededKey(_ seed: String?, _ prefix: NKeyPrefix, _ flag: String) throws -> KeyPair {
+    guard let seed else { return KeyPair.generate(prefix) }
+    let pair: KeyPair
+    do {
+        pair = try KeyPair(seed: seed)
+    } catch {
+        throw CLIError("\(flag) is not a valid seed: \(error)")
+    }
+    guard pair.prefix == prefix else { throw CLIError("\(flag) must be a \(prefix) seed") }
+    return pair
+}
+
+extension StartCommand {
+    /// `lattice start actor HOST REF [--count N]`.
+    struct Actor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start instances of a signed actor module.")
+        @OptionGroup var lattice: LatticeOptions
+        @Argument(help: "Host id (N…).") var host: String
+        @Argument(help: "Signed .wasm module.") var reference: String
+        @Option(help: "Number of instances.") var count: Int = 1
+
+        func run() async throws {
+            try await runReportingErrors {
+                try requireHostID(host)
+                let path =
+                    reference.hasPrefix("/") ? reference : FileManager.default.currentDirectoryPath + "/" + reference
+                let connection = try await lattice.connect()
+                defer { Task { await connection.close() } }
+                let ack = try await controlRequest(
+                    connection, lattice.subjects.command(.startActor, hostID: host),
+                    body: ControlDecoding.encode(StartActorCommand(actorRef: path, count: count)),
+                    timeout: max(try lattice.timeout, .seconds(10)), expecting: CommandAck.self, who: "host \(host)")
+                guard ack.accepted else { throw CLIError("host \(host) refused the actor: \(ack.error)") }
+                print("actor \(reference) started on host \(host) (\(count) instance(s))")
+            }
+        }
+    }
+}
+
+extension StopCommand {
+    /// `lattice stop actor HOST KEY [--count N]`.
+    struct Actor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop instances of an actor.")
+        @OptionGroup var lattice: LatticeOptions
+        @Argument(help: "Host id (N…).") var host: String
+        @Argument(help: "Actor key (M…).") var key: String
+        @Option(help: "Instances to stop.") var count: Int = 1
+
+        func run() async throws {
+            try await runReportingErrors {
+                try requireHostID(host)
+                let connection = try await lattice.connect()
+                defer { Task { await connection.close() } }
+                let ack = try await controlRequest(
+                    connection, lattice.subjects.command(.stopActor, hostID: host),
+                    body: ControlDecoding.encode(StopActorCommand(actorRef: key, count: count)),
+                    timeout: try lattice.timeout, expecting: CommandAck.self, who: "host \(host)")
+                guard ack.accepted else { throw CLIError("host \(host) refused: \(ack.error)") }
+                print("stopped \(count) instance(s) of \(key) on host \(host)")
+            }
+        }
+    }
+}
+
+/// `lattice call ACTOR OP DATA`: a signed invocation from the operator, printed reply.
+struct CallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "call", abstract: "Invoke an actor with a signed invocation.")
+    @OptionGroup var lattice: LatticeOptions
+    @Argument(help: "Actor key (M…).") var actor: String
+    @Argument(help: "Operation, e.g. Echo.") var operation: String
+    @Argument(help: "Payload (text).") var data: String = ""
+    @Option(help: "Cluster seed (SC…) trusted by the hosts. [LATTICE_CLUSTER_SEED]") var clusterSeed: String?
+
+    func run() async throws {
+        try await runReportingErrors {
+            guard NKeys.isValidPublicKey(actor, prefixes: [.module]) else {
+                throw CLIError("'\(actor)' is not an actor key (M…)")
+            }
+            guard let seed = clusterSeed ?? ProcessInfo.processInfo.environment["LATTICE_CLUSTER_SEED"] else {
+                throw CLIError(
+                    "--cluster-seed is required: hosts accept only invocations signed by a trusted cluster key")
+            }
+            let key = try seededKey(seed, .cluster, "--cluster-seed")
+            let invocation = try Invocation.signed(
+                origin: WasmCloudEntity(publicKey: key.publicKey),
+                target: WasmCloudEntity(publicKey: actor), operation: operation, msg: Array(data.utf8),
+                clusterKey: key, hostID: key.publicKey, now: Date().timeIntervalSince1970)
+            let connection = try await lattice.connect()
+            defer { Task { await connection.close() } }
+            let reply: NATSMessage
+            do {
+                reply = try await connection.request(
+                    invocation.encode(), to: lattice.subjects.actorRPC(actor), timeout: try lattice.timeout)
+            } catch let error as NATSError where error.kind == .noResponders {
+                throw CLIError("actor \(actor) is not running on lattice '\(lattice.subjects.lattice)'")
+            }
+            let response = try InvocationResponse.decode(reply.payload)
+            if let error = response.error, !error.isEmpty {
+                throw CLIError("the actor answered with an error: \(error)")
+            }
+            print(String(decoding: response.msg, as: UTF8.self))
+        }
+    }
+}
