@@ -253,3 +253,10 @@ public struct WasmCloudEntityJSON: Codable, Sendable, Equatable {
         linkName = entity.linkName
     }
 }
+
+/// `linkdef_set` and `linkdef_deleted`.
+public struct LinkdefEventData: Codable, Sendable, Equatable {
+    public var linkdef: LinkDefinition
+
+    public init(linkdef: LinkDefinition) { self.linkdef = linkdef }
+}

@@ -78,9 +78,48 @@ final class InvocationRouter: Sendable {
     }
 
     /// An actor's `__host_call`: a signed invocation to the provider linked for that contract and link name.
+    ///
+    /// Called on the actor instance's own thread, which may block; the NATS work runs as a task.
     func hostCall(from actorKey: String, _ call: HostCall) -> Result<[UInt8], ActorInvocationError> {
-        .failure(ActorInvocationError("no link from actor \(actorKey) for \(call.namespace) (link \(call.binding))"))
+        let box = HostCallResult()
+        let semaphore = DispatchSemaphore(value: 0)
+        let host = self.host
+        Task {
+            box.value = await Self.forward(call, from: actorKey, host: host)
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.value ?? .failure(ActorInvocationError("host call produced no result"))
     }
+
+    private static func forward(_ call: HostCall, from actorKey: String, host: Host) async -> Result<
+        [UInt8], ActorInvocationError
+    > {
+        guard let link = await host.links.find(actor: actorKey, contract: call.namespace, link: call.binding) else {
+            return .failure(
+                ActorInvocationError("no link from actor \(actorKey) for \(call.namespace) (link \(call.binding))"))
+        }
+        do {
+            let invocation = try Invocation.signed(
+                origin: WasmCloudEntity(publicKey: actorKey),
+                target: WasmCloudEntity(publicKey: link.providerID, contractId: call.namespace, linkName: call.binding),
+                operation: call.operation, msg: call.payload, clusterKey: host.identity.clusterKey,
+                hostID: host.identity.hostID, now: Date().timeIntervalSince1970)
+            let reply = try await host.connection.request(
+                invocation.encode(), to: host.subjects.providerRPC(link.providerID, link: call.binding),
+                timeout: .seconds(2))
+            let response = try InvocationResponse.decode(reply.payload)
+            if let error = response.error, !error.isEmpty { return .failure(ActorInvocationError(error)) }
+            return .success(response.msg)
+        } catch {
+            return .failure(ActorInvocationError("provider call failed: \(error)"))
+        }
+    }
+}
+
+/// Carries a host call's result from its task back to the blocked actor thread.
+final class HostCallResult: @unchecked Sendable {
+    var value: Result<[UInt8], ActorInvocationError>?
 }
 
 /// The replay cache behind a lock, shared by concurrent invocations.

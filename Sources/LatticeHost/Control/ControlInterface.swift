@@ -52,6 +52,12 @@ final class ControlInterface: Sendable {
             await answer(message, with: host.inventory())
         case .stopHost:
             handleStop(message)
+        case .getLinks:
+            do {
+                await answer(message, with: LinkDefinitionList(links: try await host.links.all()))
+            } catch {
+                reply(message, .rejected("\(error)"))
+            }
         default:
             guard await host.state.acceptingCommands else {
                 reply(message, .rejected("host \(host.identity.hostID) is stopping and takes no new commands"))

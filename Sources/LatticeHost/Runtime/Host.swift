@@ -25,6 +25,17 @@ public final class Host: Sendable {
     private let supervisorBox = Mutex<ProviderSupervisor?>(nil)
     private let actorHostBox = Mutex<ActorHost?>(nil)
     let liveness: PeerLiveness
+    private let linkStoreBox = Mutex<LinkStore?>(nil)
+
+    /// The lattice's link definitions.
+    public var links: LinkStore {
+        linkStoreBox.withLock { box in
+            if let existing = box { return existing }
+            let created = LinkStore(host: self)
+            box = created
+            return created
+        }
+    }
     private let outcome = OutcomeLatch()
     private let background = BackgroundTasks()
 
@@ -112,6 +123,7 @@ public final class Host: Sendable {
                 "orphaned provider pid \(orphan.pid) (\(orphan.providerKey), link \(orphan.linkName)) from host \(orphan.hostID) runs from \(orphan.executable); run `lattice-host orphans --reap` to end it"
             )
         }
+        await links.open()
         let control = ControlInterface(host: self)
         await background.add(try control.start())
         await background.add([try liveness.follow(connection, subjects: subjects)])
@@ -246,11 +258,12 @@ public final class Host: Sendable {
                 let command = try ControlDecoding.decode(StopActorCommand.self, from: body).validated()
                 try await actors.stop(command)
                 return .accepted
-            case .linkPut, .linkDelete:
-                _ = try ControlDecoding.decode(LinkDefinition.self, from: body).validated()
-                return .rejected("link definitions are not stored by this host yet")
-            case .getLinks:
-                return .rejected("link definitions are not stored by this host yet")
+            case .linkPut:
+                try await links.put(try ControlDecoding.decode(LinkDefinition.self, from: body).validated())
+                return .accepted
+            case .linkDelete:
+                try await links.delete(try ControlDecoding.decode(LinkDefinition.self, from: body).validated())
+                return .accepted
             default:
                 return .rejected("unsupported command")
             }
@@ -315,5 +328,7 @@ extension Host {
     }
 
     /// Link definitions a provider should know at launch; links are stored by the links work.
-    func links(forProvider key: String, link: String) async -> [LinkDefinition] { [] }
+    func links(forProvider key: String, link: String) async -> [LinkDefinition] {
+        await links.links(forProvider: key, link: link)
+    }
 }

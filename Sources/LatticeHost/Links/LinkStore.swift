@@ -1,0 +1,79 @@
+import Foundation
+import LatticeWire
+import Logging
+import NATSClient
+
+/// Link definitions in the lattice's JetStream KV bucket, so every host sees the same links.
+public actor LinkStore {
+    private let host: Host
+    private var bucket: NATSKeyValue?
+    private var unavailable = "the link store has not been opened"
+
+    init(host: Host) { self.host = host }
+
+    /// Opens (or creates) `LATTICEDATA_{lattice}`; without JetStream the host runs with no links.
+    func open() async {
+        let name = "LATTICEDATA_\(host.configuration.lattice)"
+        do {
+            bucket = try await NATSKeyValue.open(host.connection, bucket: name)
+        } catch {
+            unavailable = "link store unavailable: \(error)"
+            host.logger.warning("\(unavailable); link definitions are disabled on this host")
+        }
+    }
+
+    private func store() throws -> NATSKeyValue {
+        guard let bucket else { throw HostError.startup(unavailable) }
+        return bucket
+    }
+
+    /// Stores a link, announces `linkdef_set`, and tells the provider.
+    func put(_ link: LinkDefinition) async throws {
+        let bucket = try store()
+        guard !link.providerID.isEmpty else { throw ControlError("field 'provider_id' must not be empty") }
+        try await bucket.put(link.storageKey, ControlDecoding.encode(link))
+        host.events.publish(.linkdefSet, LinkdefEventData(linkdef: link))
+        try? host.connection.publish(
+            ControlDecoding.encode(link), to: host.subjects.providerLinkPut(link.providerID, link: link.linkName))
+    }
+
+    /// Removes a link (found by actor, contract and link name), announces it, and tells the provider.
+    func delete(_ link: LinkDefinition) async throws {
+        let bucket = try store()
+        guard let stored = try await bucket.get(link.storageKey),
+            let existing = try? ControlDecoding.decode(LinkDefinition.self, from: stored)
+        else {
+            throw ControlError(
+                "no link for actor \(link.actorID), contract \(link.contractID), link name \(link.linkName)")
+        }
+        try await bucket.delete(link.storageKey)
+        host.events.publish(.linkdefDeleted, LinkdefEventData(linkdef: existing))
+        try? host.connection.publish(
+            ControlDecoding.encode(existing),
+            to: host.subjects.providerLinkDelete(existing.providerID, link: existing.linkName))
+    }
+
+    func all() async throws -> [LinkDefinition] {
+        let bucket = try store()
+        var links: [LinkDefinition] = []
+        for key in try await bucket.keys() {
+            if let bytes = try await bucket.get(key),
+                let link = try? ControlDecoding.decode(LinkDefinition.self, from: bytes)
+            {
+                links.append(link)
+            }
+        }
+        return links.sorted { $0.storageKey < $1.storageKey }
+    }
+
+    func links(forProvider key: String, link: String) async -> [LinkDefinition] {
+        ((try? await all()) ?? []).filter { $0.providerID == key && $0.linkName == link }
+    }
+
+    func find(actor: String, contract: String, link: String) async -> LinkDefinition? {
+        guard let bucket else { return nil }
+        let probe = LinkDefinition(actorID: actor, providerID: "", linkName: link, contractID: contract)
+        guard let bytes = try? await bucket.get(probe.storageKey) else { return nil }
+        return try? ControlDecoding.decode(LinkDefinition.self, from: bytes)
+    }
+}
