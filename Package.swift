@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "lattice-host", targets: ["lattice-host"]),
         .executable(name: "lattice-bench", targets: ["lattice-bench"]),
         .executable(name: "httpserver-provider", targets: ["httpserver-provider"]),
+        .executable(name: "keyvalue-provider", targets: ["keyvalue-provider"]),
         .library(name: "LatticeProvider", targets: ["LatticeProvider"]),
     ],
     dependencies: [
@@ -87,6 +88,10 @@ let package = Package(
         .executableTarget(
             name: "httpserver-provider",
             dependencies: ["LatticeProvider", "HTTPServerCapability", "LatticeWire"]
+        ),
+        .executableTarget(
+            name: "keyvalue-provider",
+            dependencies: ["LatticeProvider", "LatticeWire"]
         ),
         .executableTarget(
             name: "test-provider",

@@ -72,3 +72,31 @@ enum ResolvedKey {
         try KeyPair(prefix: .service, rawSeed: SHA256.hash(Array("\(path)|\(contract)".utf8))).publicKey
     }
 }
+
+@Suite("Actor → provider through __host_call", .serialized)
+struct ActorToProviderTests {
+    @Test func theCounterIncreasesAcrossCalls() async throws {
+        let server = try NATSServerProcess(jetStream: true)
+        let host = try ProviderTestHost(server: server)
+        let client = try await testClient(server)
+        let counter = try signedActor("counter", caps: ["wasmcloud:keyvalue"])
+        #expect(try await host.startActor(client, counter.path).accepted)
+        let executable = BuiltProducts.path("keyvalue-provider")
+        let key = try ResolvedKey.plainExecutable(executable, contract: "wasmcloud:keyvalue")
+        let put = try BuiltProducts.run(
+            "lattice", ["link", "put", counter.key, key, "wasmcloud:keyvalue", "--nats-url", server.url])
+        #expect(put.status == 0, "\(put.output)")
+        #expect(try await host.startProvider(client, reference: executable, contract: "wasmcloud:keyvalue").accepted)
+        #expect(await host.waitUntilReady(client, key: key))
+        var answers: [String] = []
+        for _ in 0..<3 {
+            let call = try BuiltProducts.run(
+                "lattice",
+                ["call", counter.key, "Counter.Increment", "--cluster-seed", host.clusterKey.seed!, "--nats-url", server.url])
+            #expect(call.status == 0, "\(call.output)")
+            answers.append(call.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(answers == ["count: 1", "count: 2", "count: 3"])
+        await client.close()
+    }
+}
