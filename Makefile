@@ -18,8 +18,7 @@ lint:
 format:
 	$(SWIFT) format --in-place -r Sources Tests Package.swift
 
-# A host on an embedded nats-server (JetStream on), in the foreground; Ctrl-C stops it gracefully.
+# The demo: a host on an embedded nats-server, the hello actor and the httpserver provider on DEMO_PORT
+# (default 8080). It prints what to curl; Ctrl-C stops everything.
 run: deps
-	$(SWIFT) build --product lattice-host
-	$(SWIFT) build --product lattice
-	.build/debug/lattice-host start $(ARGS)
+	@scripts/run-demo.sh

@@ -1,4 +1,5 @@
-/* hello: answers HTTP with a body that names the request path. */
+/* hello: answers HTTP with a body that names the request path. For the failure demos, the path
+   /trap traps and /loop never ends (fuel metering stops it). */
 #include "wapc.h"
 
 GUEST_CALL {
@@ -12,6 +13,11 @@ GUEST_CALL {
     if (path_len < 0) {
         fail("hello: request has no path");
         return 0;
+    }
+    if (bytes_equal(path, "/trap", (u32)path_len)) __builtin_trap();
+    if (bytes_equal(path, "/loop", (u32)path_len)) {
+        volatile u32 spin = 0;
+        for (;;) spin++;
     }
     const char *greeting = "Hello from ";
     u32 g = str_len(greeting);

@@ -6,10 +6,10 @@ import WasmKit
 /// Limits for running untrusted actor code.
 public struct ActorLimits: Sendable {
     /// Fuel per invocation: roughly one unit per executed wasm operator.
-    public var fuel: UInt64 = 50_000_000
+    public var fuel: UInt64 = 10_000_000
     public var memoryBytes: Int = 64 << 20
 
-    public init(fuel: UInt64 = 50_000_000, memoryBytes: Int = 64 << 20) {
+    public init(fuel: UInt64 = 10_000_000, memoryBytes: Int = 64 << 20) {
         self.fuel = fuel
         self.memoryBytes = memoryBytes
     }

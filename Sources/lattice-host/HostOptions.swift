@@ -43,6 +43,9 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Serve Prometheus metrics at HOST:PORT. [LATTICE_METRICS_ADDR]")
     var metricsAddr: String?
 
+    @Option(help: "Fuel budget per actor invocation (about one unit per wasm instruction). [LATTICE_ACTOR_FUEL]")
+    var actorFuel: String?
+
     @Option(help: "Pid file for daemon mode. [LATTICE_PID_FILE]")
     var pidFile: String?
 
@@ -86,6 +89,12 @@ struct HostOptions: ParsableArguments {
         configuration.logLevel = value(logLevel, "LOG_LEVEL") ?? "info"
         configuration.metricsAddress = value(metricsAddr, "METRICS_ADDR")
         configuration.pidFile = value(pidFile, "PID_FILE")
+        if let text = value(actorFuel, "ACTOR_FUEL") {
+            guard let fuel = UInt64(text), fuel > 0 else {
+                throw HostError.configuration("--actor-fuel must be a positive whole number, not '\(text)'")
+            }
+            configuration.actorLimits.fuel = fuel
+        }
         guard !configuration.lattice.isEmpty,
             configuration.lattice.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         else {

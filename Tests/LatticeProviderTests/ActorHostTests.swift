@@ -67,6 +67,23 @@ struct ActorHostTests {
         let reply = try await Task.detached { try RawHTTPClient.get(port: port, "/some/path") }.value
         #expect(reply.status == 200)
         #expect(reply.body == "Hello from /some/path\n")
+
+        let trapped = try await Task.detached { try RawHTTPClient.get(port: port, "/trap") }.value
+        #expect((500..<600).contains(trapped.status))
+        #expect(trapped.body.contains("trapped"))
+        let spun = try await Task.detached { try RawHTTPClient.get(port: port, "/loop") }.value
+        #expect((500..<600).contains(spun.status))
+        #expect(spun.body.contains("ran out of fuel"))
+        let after = try await Task.detached { try RawHTTPClient.get(port: port, "/still/here") }.value
+        #expect(after.status == 200)
+        #expect(after.body == "Hello from /still/here\n")
+
+        let stop = try await client.request(
+            ControlDecoding.encode(StopActorCommand(actorRef: hello.key, count: 1)),
+            to: host.subjects.command(.stopActor, hostID: host.hostID), timeout: .seconds(5))
+        #expect(try ControlDecoding.decode(CommandAck.self, from: stop.payload).accepted)
+        #expect(await events.waitFor(.actorStopped).first?.data["public_key"]?.stringValue == hello.key)
+        #expect(try await host.inventory(client).actors.isEmpty)
         await client.close()
     }
 
