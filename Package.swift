@@ -99,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "lattice-bench",
-            dependencies: ["LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost"]
+            dependencies: ["LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors"]
         ),
         .executableTarget(
             name: "lattice",

@@ -39,6 +39,8 @@ public struct NATSConnectionOptions: Sendable {
     public var pendingByteLimit: Int = 64 * 1024 * 1024
     /// Bytes buffered for publishes while reconnecting.
     public var reconnectBufferBytes: Int = 8 * 1024 * 1024
+    /// Write each publish at once instead of batching it for cnats' flusher (lower latency, more syscalls).
+    public var sendImmediately: Bool = true
     /// Keep retrying in the background when no server answers at first, instead of failing.
     public var retryOnFailedConnect: Bool = false
 

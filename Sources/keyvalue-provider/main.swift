@@ -17,7 +17,9 @@ actor KeyValueProvider: CapabilityProvider {
         case "KeyValue.Get":
             let value = values[key]
             return MessagePackEncoder.encode(
-                .map([(.string("value"), .string(value.map(String.init) ?? "")), (.string("exists"), .bool(value != nil))]))
+                .map([
+                    (.string("value"), .string(value.map(String.init) ?? "")), (.string("exists"), .bool(value != nil)),
+                ]))
         case "KeyValue.Set":
             values[key] = request["value"]?.int64Value ?? Int64(request["value"]?.stringValue ?? "") ?? 0
             return []
