@@ -46,6 +46,9 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Fuel budget per actor invocation (about one unit per wasm instruction). [LATTICE_ACTOR_FUEL]")
     var actorFuel: String?
 
+    @Option(help: "Clock-skew tolerance for invocation claims, e.g. 30s. [LATTICE_CLOCK_SKEW]")
+    var clockSkew: String?
+
     @Option(help: "Pid file for daemon mode. [LATTICE_PID_FILE]")
     var pidFile: String?
 
@@ -89,6 +92,9 @@ struct HostOptions: ParsableArguments {
         configuration.logLevel = value(logLevel, "LOG_LEVEL") ?? "info"
         configuration.metricsAddress = value(metricsAddr, "METRICS_ADDR")
         configuration.pidFile = value(pidFile, "PID_FILE")
+        if let text = value(clockSkew, "CLOCK_SKEW") {
+            configuration.clockSkew = try ConfigurationValue.duration(text, name: "--clock-skew")
+        }
         if let text = value(actorFuel, "ACTOR_FUEL") {
             guard let fuel = UInt64(text), fuel > 0 else {
                 throw HostError.configuration("--actor-fuel must be a positive whole number, not '\(text)'")

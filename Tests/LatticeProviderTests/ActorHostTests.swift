@@ -45,7 +45,7 @@ extension ProviderTestHost {
 @Suite("Actors on a host: HTTP round trip, calls, failures, refusals, forgeries", .serialized)
 struct ActorHostTests {
     @Test func httpRequestReachesHelloThroughTheProvider() async throws {
-        let server = try NATSServerProcess()
+        let server = try NATSServerProcess(jetStream: true)
         let host = try ProviderTestHost(server: server)
         let client = try await testClient(server)
         let events = try await Events.record(client)
@@ -59,10 +59,10 @@ struct ActorHostTests {
         let provider = try #require(await events.waitFor(.providerStarted).first?.data["public_key"]?.stringValue)
         #expect(await host.waitUntilReady(client, key: provider))
         let port = try FreePort.allocate()
-        let link = LinkDefinition(
-            actorID: hello.key, providerID: provider, linkName: "default", contractID: "wasmcloud:httpserver",
-            values: ["PORT": String(port)])
-        try client.publish(ControlDecoding.encode(link), to: Subjects().providerLinkPut(provider, link: "default"))
+        let put = try BuiltProducts.run(
+            "lattice",
+            ["link", "put", hello.key, provider, "wasmcloud:httpserver", "PORT=\(port)", "--nats-url", server.url])
+        #expect(put.status == 0, "\(put.output)")
         #expect(Deadline.poll(timeout: 5) { FreePort.isListening(port: port) })
         let reply = try await Task.detached { try RawHTTPClient.get(port: port, "/some/path") }.value
         #expect(reply.status == 200)
@@ -77,6 +77,13 @@ struct ActorHostTests {
         let after = try await Task.detached { try RawHTTPClient.get(port: port, "/still/here") }.value
         #expect(after.status == 200)
         #expect(after.body == "Hello from /still/here\n")
+
+        let unlink = try BuiltProducts.run(
+            "lattice", ["link", "del", hello.key, "wasmcloud:httpserver", "--nats-url", server.url])
+        #expect(unlink.status == 0, "\(unlink.output)")
+        #expect(
+            Deadline.poll(timeout: 5) { !FreePort.isListening(port: port) },
+            "the provider kept listening after link del")
 
         let stop = try await client.request(
             ControlDecoding.encode(StopActorCommand(actorRef: hello.key, count: 1)),
@@ -153,7 +160,8 @@ struct ActorHostTests {
 
     @Test func forgedAndOrphanedInvocationsAreRejectedAndFlagged() async throws {
         let server = try NATSServerProcess()
-        let host = try ProviderTestHost(server: server)
+        let metricsPort = try FreePort.allocate()
+        let host = try ProviderTestHost(server: server, extraArguments: ["--metrics-addr", "127.0.0.1:\(metricsPort)"])
         let client = try await testClient(server)
         let events = try await Events.record(client)
         let echo = try signedActor("echo", caps: ["lattice:test"])
@@ -171,6 +179,10 @@ struct ActorHostTests {
         #expect(flagged.data["origin_host_id"]?.stringValue == deadHost)
         #expect(flagged.data["hint"]?.stringValue?.contains("lattice-host orphans") == true)
         #expect(host.process.waitForOutput("rejected invocation from provider"))
+        let metrics = try await Task.detached { try RawHTTPClient.get(port: metricsPort, "/metrics") }.value
+        #expect(
+            metrics.body.contains(#"lattice_invocations_rejected_total{reason="untrusted_issuer"} 1"#),
+            "\(metrics.body)")
 
         let garbage = try await client.request(
             Array("not msgpack".utf8), to: Subjects().actorRPC(echo.key), timeout: .seconds(2))

@@ -11,26 +11,32 @@ import NATSClient
 /// A real host for provider tests, with a known host key and cluster key.
 final class ProviderTestHost: @unchecked Sendable {
     let hostKey = KeyPair.generate(.server)
-    let clusterKey = KeyPair.generate(.cluster)
+    let clusterKey: KeyPair
     let cacheDirectory: String
     let process: ManagedProcess
     let server: NATSServerProcess
     var hostID: String { hostKey.publicKey }
     let subjects = Subjects()
 
+    /// `cluster`: a shared cluster key; nil gives a fresh one, passed as --cluster-seed unless `adHoc`.
     init(
         server: NATSServerProcess, shutdownDelay: String = "2s", shutdownTimeout: String = "10s",
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], cluster: KeyPair? = nil, adHoc: Bool = false,
+        cacheDirectory: String? = nil, extraArguments: [String] = []
     ) throws {
         self.server = server
-        cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lp-\(UUID().uuidString)").path
-        process = try ManagedProcess(
-            BuiltProducts.path("lattice-host"),
-            [
-                "start", "--nats-url", server.url, "--host-seed", hostKey.seed!, "--cluster-seed", clusterKey.seed!,
-                "--cache-dir", cacheDirectory, "--provider-shutdown-delay", shutdownDelay,
-                "--shutdown-timeout", shutdownTimeout, "--heartbeat-interval", "1s",
-            ], environment: environment)
+        clusterKey = cluster ?? KeyPair.generate(.cluster)
+        self.cacheDirectory =
+            cacheDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("lp-\(UUID().uuidString)").path
+        var arguments = [
+            "start", "--nats-url", server.url, "--host-seed", hostKey.seed!, "--cache-dir", self.cacheDirectory,
+            "--provider-shutdown-delay", shutdownDelay, "--shutdown-timeout", shutdownTimeout,
+            "--heartbeat-interval", "1s",
+        ]
+        if !adHoc { arguments += ["--cluster-seed", clusterKey.seed!] }
+        arguments += extraArguments
+        process = try ManagedProcess(BuiltProducts.path("lattice-host"), arguments, environment: environment)
         guard process.waitForOutput("joined lattice", timeout: 20) else {
             process.terminate()
             throw TestSupportError("host did not start:\n\(process.output)")

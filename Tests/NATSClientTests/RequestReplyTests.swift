@@ -47,6 +47,17 @@ struct RequestReplyTests {
         await connection.close()
     }
 
+    @Test func payloadsOverTheServersMaximumAreAClearError() async throws {
+        let server = try NATSServerProcess()
+        let connection = try await connect(server)
+        #expect(connection.maxPayload == 1_048_576)
+        let big = [UInt8](repeating: 7, count: connection.maxPayload + 1)
+        let error = await #expect(throws: NATSError.self) { _ = try await connection.request(big, to: "anything") }
+        #expect(error?.kind == .maxPayloadExceeded)
+        #expect(error?.description.contains("Maximum Payload") == true, "\(error?.description ?? "")")
+        await connection.close()
+    }
+
     @Test func requestHeadersReachTheResponder() async throws {
         let server = try NATSServerProcess()
         let connection = try await connect(server)

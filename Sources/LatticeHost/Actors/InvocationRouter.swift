@@ -30,7 +30,8 @@ final class InvocationRouter: Sendable {
             HostMetrics.invocation(outcome: "malformed")
             return .failure(invocationID: "", error: InvocationValidator.deserializationFailure)
         }
-        if let failure = replay.validate(invocation, issuers: Set(host.identity.clusterIssuers)) {
+        let skew = Double(host.configuration.clockSkew / .milliseconds(1)) / 1000
+        if let failure = replay.validate(invocation, issuers: Set(host.identity.clusterIssuers), clockSkew: skew) {
             reject(invocation, failure)
             return .failure(invocationID: invocation.id, error: failure.responseError)
         }
@@ -127,10 +128,11 @@ final class ReplayCacheLock: @unchecked Sendable {
     private let lock = NSLock()
     private var cache = ReplayCache()
 
-    func validate(_ invocation: Invocation, issuers: Set<String>) -> InvocationValidationFailure? {
+    func validate(_ invocation: Invocation, issuers: Set<String>, clockSkew: Double) -> InvocationValidationFailure? {
         lock.withLock {
             InvocationValidator.validate(
-                invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: &cache)
+                invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, clockSkew: clockSkew,
+                replayCache: &cache)
         }
     }
 }

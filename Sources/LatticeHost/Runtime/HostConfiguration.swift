@@ -22,6 +22,8 @@ public struct HostConfiguration: Sendable {
     public var pidFile: String?
     public var metricsAddress: String?
     public var friendlyName: String?
+    /// Tolerance for clock differences when checking invocation claims' `exp` and `nbf`.
+    public var clockSkew: Duration = .seconds(30)
     /// Fuel and memory bounds for every actor invocation.
     public var actorLimits = ActorLimits()
 
