@@ -1,6 +1,7 @@
 import LatticeWire
 import Logging
 import NATSClient
+import Synchronization
 
 /// Answers the control subjects of §5 for one host.
 ///
@@ -10,6 +11,7 @@ final class ControlInterface: Sendable {
     private let host: Host
     private let subjects: Subjects
     private let logger: Logger
+    private let running = Mutex<(subscriptions: [NATSSubscription], loops: [Task<Void, Never>])>(([], []))
 
     init(host: Host) {
         self.host = host
@@ -29,11 +31,28 @@ final class ControlInterface: Sendable {
             try connection.subscribe(to: subjects.linkDelete, queueGroup: subjects.controlQueueGroup),
             try connection.subscribe(to: subjects.getLinks, queueGroup: subjects.controlQueueGroup),
         ]
-        return subscriptions.map { subscription in
+        let loops = subscriptions.map { subscription in
             Task {
                 for await message in subscription { await self.handle(message) }
             }
         }
+        running.withLock { $0 = (subscriptions, loops) }
+        return loops
+    }
+
+    /// Stops listening but answers every command already received, before NATS itself is drained.
+    func drain(deadline: ContinuousClock.Instant) async {
+        let (subscriptions, loops) = running.withLock { $0 }
+        for subscription in subscriptions {
+            try? await subscription.drain(timeout: max(.milliseconds(50), deadline - .now))
+        }
+        let finished = Task { for loop in loops { await loop.value } }
+        let bound = Task {
+            try? await ContinuousClock().sleep(until: deadline)
+            finished.cancel()
+        }
+        await finished.value
+        bound.cancel()
     }
 
     private func handle(_ message: NATSMessage) async {

@@ -26,6 +26,8 @@ public final class Host: Sendable {
     private let actorHostBox = Mutex<ActorHost?>(nil)
     let liveness: PeerLiveness
     private let linkStoreBox = Mutex<LinkStore?>(nil)
+    private let controlBox = Mutex<ControlInterface?>(nil)
+    private var controlInterface: ControlInterface? { controlBox.withLock { $0 } }
 
     /// The lattice's link definitions.
     public var links: LinkStore {
@@ -125,7 +127,10 @@ public final class Host: Sendable {
         }
         await links.open()
         let control = ControlInterface(host: self)
-        await background.add(try control.start())
+        controlBox.withLock { $0 = control }
+        // Control loops are not cancelled at stop: they are drained first, so commands already
+        // received (a second stop, say) are still answered.
+        await background.add(try control.start(), cancelBeforeDrain: false)
         await background.add([try liveness.follow(connection, subjects: subjects)])
         try await connection.flush(timeout: .seconds(5))
         events.publish(
@@ -184,11 +189,16 @@ public final class Host: Sendable {
         await shutdown.addStep(
             .init("publish host_stopped") { _ in events.publish(.hostStopped, HostStoppedData(labels: labels)) })
         await shutdown.addStep(
+            .init("answer control commands already received") { [self] deadline in
+                await controlInterface?.drain(deadline: min(deadline, .now + .seconds(2)))
+            })
+        await shutdown.addStep(
             .init("flush and drain NATS") { deadline in
                 let remaining = max(.milliseconds(100), deadline - .now)
                 try? await connection.flush(timeout: min(remaining, .seconds(2)))
-                await background.cancelAll()
+                await background.cancelPeriodic()
                 try? await connection.drain(timeout: max(.milliseconds(100), deadline - .now))
+                await background.cancelAll()
             })
         await shutdown.addStep(.init("stop embedded NATS") { _ in await embedded?.stop(grace: .seconds(2)) })
         await shutdown.addEmergencyAction { await providers.killAll() }
@@ -300,15 +310,24 @@ final class OutcomeLatch: Sendable {
     }
 }
 
-/// Long-running host tasks, cancelled together at shutdown.
+/// Long-running host tasks: periodic ones end before the NATS drain, message loops after it.
 actor BackgroundTasks {
-    private var tasks: [Task<Void, Never>] = []
+    private var periodic: [Task<Void, Never>] = []
+    private var loops: [Task<Void, Never>] = []
 
-    func add(_ new: [Task<Void, Never>]) { tasks += new }
+    func add(_ new: [Task<Void, Never>], cancelBeforeDrain: Bool = true) {
+        if cancelBeforeDrain { periodic += new } else { loops += new }
+    }
+
+    func cancelPeriodic() {
+        for task in periodic { task.cancel() }
+        periodic = []
+    }
 
     func cancelAll() {
-        for task in tasks { task.cancel() }
-        tasks = []
+        cancelPeriodic()
+        for task in loops { task.cancel() }
+        loops = []
     }
 }
 
