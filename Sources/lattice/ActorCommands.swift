@@ -69,16 +69,11 @@ extension StartCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                try requireHostID(host)
                 let path =
                     reference.hasPrefix("/") ? reference : FileManager.default.currentDirectoryPath + "/" + reference
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                let ack = try await controlRequest(
-                    connection, lattice.subjects.command(.startActor, hostID: host),
-                    body: ControlDecoding.encode(StartActorCommand(actorRef: path, count: count)),
-                    timeout: max(try lattice.timeout, .seconds(10)), expecting: CommandAck.self, who: "host \(host)")
-                guard ack.accepted else { throw CLIError("host \(host) refused the actor: \(ack.error)") }
+                try await sendCommand(
+                    lattice, .startActor, host: host, body: StartActorCommand(actorRef: path, count: count),
+                    minimumTimeout: .seconds(10))
                 print("actor \(reference) started on host \(host) (\(count) instance(s))")
             }
         }
@@ -96,14 +91,8 @@ extension StopCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                try requireHostID(host)
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                let ack = try await controlRequest(
-                    connection, lattice.subjects.command(.stopActor, hostID: host),
-                    body: ControlDecoding.encode(StopActorCommand(actorRef: key, count: count)),
-                    timeout: try lattice.timeout, expecting: CommandAck.self, who: "host \(host)")
-                guard ack.accepted else { throw CLIError("host \(host) refused: \(ack.error)") }
+                try await sendCommand(
+                    lattice, .stopActor, host: host, body: StopActorCommand(actorRef: key, count: count))
                 print("stopped \(count) instance(s) of \(key) on host \(host)")
             }
         }

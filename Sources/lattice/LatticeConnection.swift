@@ -104,3 +104,16 @@ func printJSON<T: Encodable>(_ value: T) {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
 }
+
+/// Sends a control command to one host and fails with the host's reason unless it is accepted.
+func sendCommand<Body: Encodable>(
+    _ lattice: LatticeOptions, _ command: ControlCommand, host: String, body: Body, minimumTimeout: Duration = .zero
+) async throws {
+    try requireHostID(host)
+    let connection = try await lattice.connect()
+    defer { Task { await connection.close() } }
+    let ack = try await controlRequest(
+        connection, lattice.subjects.command(command, hostID: host), body: ControlDecoding.encode(body),
+        timeout: max(try lattice.timeout, minimumTimeout), expecting: CommandAck.self, who: "host \(host)")
+    guard ack.accepted else { throw CLIError("host \(host) refused: \(ack.error)") }
+}

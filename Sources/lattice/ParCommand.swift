@@ -25,8 +25,8 @@ struct ParCommand: ParsableCommand {
                 guard let bytes = FileManager.default.contents(atPath: binary) else {
                     throw CLIError("cannot read '\(binary)'")
                 }
-                let issuer = try key(issuerSeed, .account, "--issuer-seed")
-                let provider = try key(providerSeed, .service, "--provider-seed")
+                let issuer = try seededKey(issuerSeed, .account, "--issuer-seed")
+                let provider = try seededKey(providerSeed, .service, "--provider-seed")
                 let archive = try ProviderArchive.create(
                     binary: [UInt8](bytes), contractID: contract, name: name, vendor: vendor, revision: revision,
                     issuer: issuer, provider: provider, compress: compress)
@@ -38,16 +38,5 @@ struct ParCommand: ParsableCommand {
             }
         }
 
-        private func key(_ seed: String?, _ prefix: NKeyPrefix, _ flag: String) throws -> KeyPair {
-            guard let seed else { return KeyPair.generate(prefix) }
-            let pair: KeyPair
-            do {
-                pair = try KeyPair(seed: seed)
-            } catch {
-                throw CLIError("\(flag) is not a valid seed: \(error)")
-            }
-            guard pair.prefix == prefix else { throw CLIError("\(flag) must be a \(prefix) seed") }
-            return pair
-        }
     }
 }

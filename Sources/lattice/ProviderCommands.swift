@@ -28,13 +28,7 @@ struct StartCommand: ParsableCommand {
                     reference.hasPrefix("/") ? reference : FileManager.default.currentDirectoryPath + "/" + reference
                 let command = StartProviderCommand(
                     providerRef: path, linkName: link, contractID: contract, configuration: configuration)
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                let ack = try await controlRequest(
-                    connection, lattice.subjects.command(.startProvider, hostID: host),
-                    body: ControlDecoding.encode(command), timeout: max(try lattice.timeout, .seconds(10)),
-                    expecting: CommandAck.self, who: "host \(host)")
-                guard ack.accepted else { throw CLIError("host \(host) refused the provider: \(ack.error)") }
+                try await sendCommand(lattice, .startProvider, host: host, body: command, minimumTimeout: .seconds(10))
                 print("provider \(reference) (link \(link)) started on host \(host)")
             }
         }
@@ -52,14 +46,8 @@ extension StopCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                try requireHostID(host)
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                let ack = try await controlRequest(
-                    connection, lattice.subjects.command(.stopProvider, hostID: host),
-                    body: ControlDecoding.encode(StopProviderCommand(providerRef: key, linkName: link)),
-                    timeout: try lattice.timeout, expecting: CommandAck.self, who: "host \(host)")
-                guard ack.accepted else { throw CLIError("host \(host) refused: \(ack.error)") }
+                try await sendCommand(
+                    lattice, .stopProvider, host: host, body: StopProviderCommand(providerRef: key, linkName: link))
                 print("provider \(key) (link \(link)) is stopping on host \(host)")
             }
         }
