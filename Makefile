@@ -1,16 +1,28 @@
 # The two entry points a newcomer needs: `make run` and `make test`. Both install what is missing.
 SWIFT ?= swift
-.PHONY: deps test build lint format run
+.PHONY: deps deps-compose build test test-swift test-compose lint format run bench
 
 deps:
 	@scripts/install-deps.sh
 
+deps-compose:
+	@scripts/install-deps.sh --compose
+
 build: deps
 	$(SWIFT) build
 
-test: deps
+# The whole suite: the Swift tests (real nats-server, hosts and providers), then the multi-host scenarios
+# of docker-compose.yml on podman.
+test: test-swift test-compose
+
+test-swift: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
+
+test-compose: deps-compose
+	$(SWIFT) build
+	scripts/compose/build-test-image.sh
+	scripts/compose/run-scenarios.sh
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
@@ -22,3 +34,8 @@ format:
 # (default 8080). It prints what to curl; Ctrl-C stops everything.
 run: deps
 	@scripts/run-demo.sh
+
+# Every benchmark suite, release build (BENCHMARKS.md).
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/lattice-bench

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine, skipping what is present.
-#   scripts/install-deps.sh            apt: libnats-dev libsodium-dev nats-server; PyPI: nkeys pynacl msgpack
-#   scripts/install-deps.sh --compose  also podman, runc and podman-compose for the compose tests
+#   scripts/install-deps.sh            apt: libnats-dev libsodium-dev nats-server wrk; PyPI: nkeys pynacl msgpack
+#   scripts/install-deps.sh --compose  also podman, runc, netavark and aardvark-dns (service names resolve on a
+#                                      compose network), tini and busybox-static (the test image's init and
+#                                      shell), and podman-compose from PyPI, for the compose tests
 set -euo pipefail
 
-apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev)
+apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev wrk)
 pip_modules=(nkeys:nkeys nacl:pynacl msgpack:msgpack)
 if [[ "${1:-}" == "--compose" ]]; then
-    apt_packages+=(podman runc)
+    apt_packages+=(podman runc netavark aardvark-dns tini busybox-static)
 fi
 
 as_root() {

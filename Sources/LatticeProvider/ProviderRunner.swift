@@ -66,7 +66,8 @@ public enum ProviderRunner {
             let service = ProviderService(provider: provider, context: context, exitOnce: exitOnce)
             try await service.subscribe()
             try await provider.start(context)
-            for link in hostData.linkDefinitions { await provider.linkAdded(link, context: context) }
+            for link in hostData.linkDefinitions { await service.deliver(link) }
+            await service.catchUpOnLinks()
             logger.info(
                 "provider ready on \(context.subjects.providerRPC(hostData.providerKey, link: hostData.linkName))")
             if !SelfTermination.disabledForTests { service.watchHeartbeats() }

@@ -10,6 +10,7 @@ final class ProviderService: Sendable {
     let context: ProviderContext
     let exitOnce: ExitOnce
     private let replay = ReplayGuard()
+    private let ledger = LinkLedger()
 
     init(provider: any CapabilityProvider, context: ProviderContext, exitOnce: ExitOnce) {
         self.provider = provider
@@ -87,9 +88,29 @@ final class ProviderService: Sendable {
             return
         }
         if added {
-            await provider.linkAdded(link, context: context)
+            await deliver(link)
         } else {
+            ledger.forget(link)
             await provider.linkRemoved(link, context: context)
+        }
+    }
+
+    /// Hands a link to the provider unless it already has it with the same values.
+    func deliver(_ link: LinkDefinition) async {
+        guard ledger.admit(link) else { return }
+        await provider.linkAdded(link, context: context)
+    }
+
+    /// Asks the lattice for this provider's links once subscribed, for any stored while it was starting.
+    func catchUpOnLinks() async {
+        do {
+            let reply = try await context.connection.request([], to: context.subjects.getLinks, timeout: .seconds(2))
+            let stored = try ControlDecoding.decode(LinkDefinitionList.self, from: reply.payload)
+            for link in stored.links where link.providerID == data.providerKey && link.linkName == data.linkName {
+                await deliver(link)
+            }
+        } catch {
+            logger.warning("could not fetch the stored links (\(error)); links arrive as they change")
         }
     }
 

@@ -49,6 +49,9 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Clock-skew tolerance for invocation claims, e.g. 30s. [LATTICE_CLOCK_SKEW]")
     var clockSkew: String?
 
+    @Option(help: "Replicas of the link bucket this host creates, e.g. 3. [LATTICE_LINKS_REPLICAS] (default: 1)")
+    var linksReplicas: String?
+
     @Option(help: "Pid file for daemon mode. [LATTICE_PID_FILE]")
     var pidFile: String?
 
@@ -100,6 +103,12 @@ struct HostOptions: ParsableArguments {
                 throw HostError.configuration("--actor-fuel must be a positive whole number, not '\(text)'")
             }
             configuration.actorLimits.fuel = fuel
+        }
+        if let text = value(linksReplicas, "LINKS_REPLICAS") {
+            guard let replicas = Int(text), (1...5).contains(replicas) else {
+                throw HostError.configuration("--links-replicas must be a whole number from 1 to 5, not '\(text)'")
+            }
+            configuration.linksReplicas = replicas
         }
         guard !configuration.lattice.isEmpty,
             configuration.lattice.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })

@@ -14,14 +14,27 @@ struct GetCommand: ParsableCommand {
         @OptionGroup var lattice: LatticeOptions
         @Option(help: "How long to gather replies, e.g. 1s.") var window: String = "1s"
         @Flag(help: "Print JSON.") var json = false
+        @Option(name: .customLong("label"), help: "Only hosts with this label key=value; repeatable.")
+        var labels: [String] = []
+        @Flag(help: "Print only the host ids, one per line (for scripts).") var ids = false
 
         func run() async throws {
             try await runReportingErrors {
                 let gather = try CLIValue.duration(window, name: "--window")
+                var wanted: [String: String] = [:]
+                for pair in labels {
+                    guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                        throw CLIError("--label must be key=value, not '\(pair)'")
+                    }
+                    wanted[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+                }
                 let connection = try await lattice.connect()
-                let hosts = try await HostGatherer.ping(connection, subjects: lattice.subjects, window: gather)
+                let answered = try await HostGatherer.ping(connection, subjects: lattice.subjects, window: gather)
                 await connection.close()
-                if json {
+                let hosts = answered.filter { host in wanted.allSatisfy { host.labels[$0.key] == $0.value } }
+                if ids {
+                    for host in hosts { print(host.id) }
+                } else if json {
                     printJSON(hosts)
                 } else if hosts.isEmpty {
                     print("no hosts answered on lattice '\(lattice.subjects.lattice)'")

@@ -26,6 +26,25 @@ struct LatticeMembershipTests {
         #expect(betaReplies.first?.clusterIssuers.count == 1)
     }
 
+    @Test func labelsSelectHostsForScripts() throws {
+        let server = try NATSServerProcess()
+        let web = try TestHost(natsURL: server.url, extraArguments: ["--label", "role=web", "--label", "zone=1"])
+        let spare = try TestHost(natsURL: server.url, extraArguments: ["--label", "role=spare", "--label", "zone=1"])
+        func ids(_ labels: [String]) throws -> [String] {
+            let run = try BuiltProducts.run(
+                "lattice", ["get", "hosts", "--ids", "--window", "1s", "--nats-url", server.url] + labels)
+            #expect(run.status == 0, "\(run.output)")
+            return run.output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("N") }.sorted()
+        }
+        #expect(try ids(["--label", "role=web"]) == [web.hostID])
+        #expect(try ids(["--label", "zone=1"]) == [web.hostID, spare.hostID].sorted())
+        #expect(try ids(["--label", "zone=1", "--label", "role=spare"]) == [spare.hostID])
+        #expect(try ids(["--label", "role=none"]).isEmpty)
+        let bad = try BuiltProducts.run("lattice", ["get", "hosts", "--label", "role", "--nats-url", server.url])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("--label must be key=value, not 'role'"))
+    }
+
     @Test func lookupErrorsAreClearAndNonZero() throws {
         let server = try NATSServerProcess()
         let unknown = "N" + String(repeating: "A", count: 55)

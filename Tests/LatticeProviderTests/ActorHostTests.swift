@@ -46,7 +46,8 @@ extension ProviderTestHost {
 struct ActorHostTests {
     @Test func httpRequestReachesHelloThroughTheProvider() async throws {
         let server = try NATSServerProcess(jetStream: true)
-        let host = try ProviderTestHost(server: server)
+        // A fuel budget a debug build burns well inside the provider's invocation timeout on a loaded machine.
+        let host = try ProviderTestHost(server: server, extraArguments: ["--actor-fuel", "1000000"])
         let client = try await testClient(server)
         let events = try await Events.record(client)
         let hello = try signedActor("hello", caps: ["wasmcloud:httpserver"])

@@ -8,28 +8,40 @@ public actor LinkStore {
     private let host: Host
     private var bucket: NATSKeyValue?
     private var unavailable = "the link store has not been opened"
+    private var lastAttempt: ContinuousClock.Instant?
 
     init(host: Host) { self.host = host }
 
-    /// Opens (or creates) `LATTICEDATA_{lattice}`; without JetStream the host runs with no links.
+    /// Opens (or creates) `LATTICEDATA_{lattice}`; without JetStream the host runs with no links until it can.
     func open() async {
-        let name = "LATTICEDATA_\(host.configuration.lattice)"
         do {
-            bucket = try await NATSKeyValue.open(host.connection, bucket: name)
+            _ = try await store()
         } catch {
-            unavailable = "link store unavailable: \(error)"
-            host.logger.warning("\(unavailable); link definitions are disabled on this host")
+            host.logger.warning("\(unavailable); link definitions wait until JetStream answers")
         }
     }
 
-    private func store() throws -> NATSKeyValue {
-        guard let bucket else { throw HostError.startup(unavailable) }
-        return bucket
+    /// The bucket, opened again on demand: a JetStream cluster that was still electing its leader when the host
+    /// started (every host of a compose file starts with its NATS nodes) becomes usable without a restart.
+    private func store() async throws -> NATSKeyValue {
+        if let bucket { return bucket }
+        if let lastAttempt, ContinuousClock.now - lastAttempt < .seconds(1) { throw HostError.startup(unavailable) }
+        lastAttempt = .now
+        let name = "LATTICEDATA_\(host.configuration.lattice)"
+        do {
+            let opened = try await NATSKeyValue.open(
+                host.connection, bucket: name, replicas: host.configuration.linksReplicas)
+            bucket = opened
+            return opened
+        } catch {
+            unavailable = "link store unavailable: \(error)"
+            throw HostError.startup(unavailable)
+        }
     }
 
     /// Stores a link, announces `linkdef_set`, and tells the provider.
     func put(_ link: LinkDefinition) async throws {
-        let bucket = try store()
+        let bucket = try await store()
         guard !link.providerID.isEmpty else { throw ControlError("field 'provider_id' must not be empty") }
         try await bucket.put(link.storageKey, ControlDecoding.encode(link))
         host.events.publish(.linkdefSet, LinkdefEventData(linkdef: link))
@@ -39,7 +51,7 @@ public actor LinkStore {
 
     /// Removes a link (found by actor, contract and link name), announces it, and tells the provider.
     func delete(_ link: LinkDefinition) async throws {
-        let bucket = try store()
+        let bucket = try await store()
         guard let stored = try await bucket.get(link.storageKey),
             let existing = try? ControlDecoding.decode(LinkDefinition.self, from: stored)
         else {
@@ -54,7 +66,7 @@ public actor LinkStore {
     }
 
     func all() async throws -> [LinkDefinition] {
-        let bucket = try store()
+        let bucket = try await store()
         var links: [LinkDefinition] = []
         for key in try await bucket.keys() {
             if let bytes = try await bucket.get(key),
@@ -71,7 +83,7 @@ public actor LinkStore {
     }
 
     func find(actor: String, contract: String, link: String) async -> LinkDefinition? {
-        guard let bucket else { return nil }
+        guard let bucket = try? await store() else { return nil }
         let probe = LinkDefinition(actorID: actor, providerID: "", linkName: link, contractID: contract)
         guard let bytes = try? await bucket.get(probe.storageKey) else { return nil }
         return try? ControlDecoding.decode(LinkDefinition.self, from: bytes)

@@ -13,7 +13,8 @@ enum OutputPump {
             var buffer = [UInt8](repeating: 0, count: 8192)
             func emit(_ bytes: ArraySlice<UInt8>) {
                 let line = String(decoding: bytes, as: UTF8.self)
-                if isError { logger.warning("[\(prefix)] \(line)") } else { logger.info("[\(prefix)] \(line)") }
+                let level = providerLogLevel(of: line) ?? (isError ? .warning : .info)
+                logger.log(level: level, "[\(prefix)] \(line)")
             }
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -34,5 +35,14 @@ enum OutputPump {
         }
         thread.name = "provider-output"
         thread.start()
+    }
+
+    /// The level a provider's own log line carries (swift-log's text format: `TIME LEVEL LABEL: …`).
+    ///
+    /// Providers log to stderr, so without this every line of theirs would be relayed as a warning.
+    static func providerLogLevel(of line: String) -> Logger.Level? {
+        let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
+        guard words.count >= 2 else { return nil }
+        return Logger.Level(rawValue: String(words[1]))
     }
 }

@@ -88,6 +88,9 @@ public final class Host: Sendable {
         do {
             var options = NATSConnectionOptions(url: url, name: "lattice-host \(identity.hostID)")
             options.connectTimeout = .seconds(5)
+            // A dead TCP path (a partition) is noticed after two unanswered pings, so keep pings within a
+            // heartbeat: the host then reconnects about as fast as its peers notice it gone.
+            options.pingInterval = min(options.pingInterval, configuration.heartbeatInterval)
             connection = try await NATSConnection.connect(options, logger: logger)
         } catch {
             await embedded?.stop()

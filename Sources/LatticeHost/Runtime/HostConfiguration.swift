@@ -26,6 +26,9 @@ public struct HostConfiguration: Sendable {
     public var clockSkew: Duration = .seconds(30)
     /// Fuel and memory bounds for every actor invocation.
     public var actorLimits = ActorLimits()
+    /// JetStream replicas of the link bucket when this host creates it: 3 on a three-node cluster keeps links
+    /// readable when one node is lost.
+    public var linksReplicas = 1
 
     public init() {}
 

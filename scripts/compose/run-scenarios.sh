@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# The multi-host scenarios, run on docker-compose.yml itself with podman-compose (../shared/CONTAINERS.md).
+#
+#   scripts/compose/run-scenarios.sh        (after scripts/compose/build-test-image.sh)
+#
+# Every scenario asserts; the first failed assertion prints the containers' logs and exits 1. The compose
+# project, its network and the extra containers are removed on every exit, pass or fail.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/compose/containers.conf}
+export LATTICE_IMAGE=${LATTICE_IMAGE:-localhost/lattice-host:test}
+export LATTICE_HEARTBEAT_INTERVAL=2s
+heartbeat_seconds=2
+reconnect_wait_seconds=2 # the clients' longest wait between reconnect attempts (NATSConnectionOptions)
+project=lattice-ci
+network=${project}_default
+nats_urls=nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222
+compose=(podman-compose -p "$project" -f docker-compose.yml -f scripts/compose/keep-host-c.yml)
+operator=${project}-operator
+watcher=${project}-watch
+rogue=${project}-rogue
+started=$(date +%s)
+
+say() { echo "compose: $*"; }
+now_ms() { date +%s%3N; }
+container() { echo "${project}_$1_1"; }
+
+dump_logs() {
+    for name in $(podman ps -a --format '{{.Names}}' | grep "^${project}"); do
+        echo "----- $name (last 40 lines)"
+        podman logs --tail 40 "$name" 2>&1 || true
+    done
+}
+
+teardown() {
+    local status=$?
+    if ((status != 0)); then dump_logs; fi
+    podman rm -f -t 0 "$operator" "$watcher" "$rogue" >/dev/null 2>&1 || true
+    LATTICE_CLUSTER_SEED=${LATTICE_CLUSTER_SEED:-none} "${compose[@]}" down -t 2 >/dev/null 2>&1 || true
+    for name in $(podman ps -a --format '{{.Names}}' | grep "^${project}" || true); do
+        podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+    done
+    podman network rm -f "$network" >/dev/null 2>&1 || true
+    say "torn down (project, containers and network $network) after $(($(date +%s) - started)) s"
+    exit "$status"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+    echo "compose: FAILED: $*" >&2
+    exit 1
+}
+
+# Polls a command until it succeeds or the deadline (seconds) passes.
+wait_until() {
+    local description=$1 seconds=$2
+    shift 2
+    local deadline=$(($(now_ms) + seconds * 1000))
+    until "$@" >/dev/null 2>&1; do
+        (($(now_ms) < deadline)) || fail "$description (not within ${seconds} s)"
+        sleep 0.2
+    done
+}
+
+# The operator's CLI, run from a container on the compose network.
+op() { podman exec -e LATTICE_NATS_URL="$nats_urls" "$operator" lattice "$@"; }
+host_id() { op get hosts --label "host=$1" --ids --window 500ms; }
+host_absent() { [[ -z "$(host_id "$1")" ]]; }
+host_present() { [[ -n "$(host_id "$1")" ]]; }
+events() { podman logs "$watcher" 2>/dev/null; }
+
+# Prints the events of one type from one source whose data contains every given "key": value fragment.
+find_event() {
+    local type=$1 source=$2
+    shift 2
+    events | python3 -c '
+import json, sys
+wanted_type, source, fragments = sys.argv[1], sys.argv[2], sys.argv[3:]
+for line in sys.stdin:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        continue
+    data = event.get("data", {})
+    if event.get("type") == "com.wasmcloud.lattice." + wanted_type and (source == "*" or event.get("source") == source) \
+            and all(data.get(k) == json.loads(v) for k, v in (f.split("=", 1) for f in fragments)):
+        print(line.strip())
+        sys.exit(0)
+sys.exit(1)
+' "$type" "$source" "$@"
+}
+
+http_get() { curl -s -m 5 "$@"; }
+http_ok() { [[ "$(http_get "http://127.0.0.1:$port/$1")" == "Hello from /$1" ]]; }
+provider_processes() { podman exec "$1" ps -o pid,args | grep /tmp/latticecache/ | grep -v grep || true; }
+
+# ---------------------------------------------------------------------------------------------------------
+say "bringing up $project: 3 NATS nodes, host-a, host-b, host-c and the demo"
+podman rm -f -t 0 "$operator" "$watcher" "$rogue" >/dev/null 2>&1 || true
+LATTICE_CLUSTER_SEED=none "${compose[@]}" down -t 0 >/dev/null 2>&1 || true
+podman network rm -f "$network" >/dev/null 2>&1 || true
+LATTICE_CLUSTER_SEED=$(podman run --rm "$LATTICE_IMAGE" lattice keys gen cluster | sed -n 's/^Seed: //p')
+[[ $LATTICE_CLUSTER_SEED == SC* ]] || fail "lattice keys gen cluster printed no seed"
+export LATTICE_CLUSTER_SEED
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export LATTICE_DEMO_PORT=$port
+"${compose[@]}" up -d --no-build >/dev/null
+source <(podman run --rm "$LATTICE_IMAGE" cat /opt/lattice/demo/keys.env)
+podman run -d --name "$operator" --network "$network" --entrypoint /bin/sleep "$LATTICE_IMAGE" 3600 >/dev/null
+podman run -d --name "$watcher" --network "$network" -e LATTICE_NATS_URL="$nats_urls" "$LATTICE_IMAGE" \
+    lattice watch --json >/dev/null
+
+# 1. The lattice forms. ------------------------------------------------------------------------------------
+for name in a b c; do wait_until "host-$name answers a ping" 60 host_present "$name"; done
+HOST_A=$(host_id a)
+HOST_B=$(host_id b)
+HOST_C=$(host_id c)
+count=$(op get hosts --ids --window 1s | grep -c '^N')
+((count == 3)) || fail "get hosts lists $count hosts, not 3"
+say "1. the lattice formed: host-a ${HOST_A:0:8}…, host-b ${HOST_B:0:8}…, host-c ${HOST_C:0:8}… ($count hosts)"
+
+# 2. Cross-host invocation. --------------------------------------------------------------------------------
+demo_exited() { [[ "$(podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(container demo)")" == "exited 0" ]]; }
+wait_until "the demo service finishes with status 0" 60 demo_exited
+op get inventory "$HOST_B" | grep -q "\"$HELLO_ACTOR\"" || fail "hello is not running on host-b"
+for other in "$HOST_A" "$HOST_C"; do
+    ! op get inventory "$other" | grep -q "\"$HELLO_ACTOR\"" || fail "hello runs on $other too"
+done
+op get inventory "$HOST_A" | grep -q "\"$HTTPSERVER_PROVIDER\"" || fail "the httpserver provider is not on host-a"
+wait_until "HTTP on host-a's published port reaches hello on host-b" 30 http_ok cross-host
+say "2. GET /cross-host on host-a's provider answered by hello on host-b: $(http_get "http://127.0.0.1:$port/cross-host")"
+
+# 6. NATS node loss. ---------------------------------------------------------------------------------------
+serving_node=""
+for node in nats-1 nats-2 nats-3; do
+    if podman exec "$(container "$node")" wget -qO- http://127.0.0.1:8222/connz | grep -q "lattice-host $HOST_B"; then
+        serving_node=$node
+    fi
+done
+[[ -n $serving_node ]] || fail "no NATS node reports host-b's connection"
+killed_at=$(now_ms)
+podman kill -s KILL "$(container "$serving_node")" >/dev/null
+until http_ok after-node-loss; do
+    (($(now_ms) - killed_at < 30000)) || fail "no successful invocation within 30 s of losing $serving_node"
+    sleep 0.1
+done
+recovered_ms=$(($(now_ms) - killed_at))
+((recovered_ms <= (reconnect_wait_seconds + 2) * 1000)) ||
+    fail "invocations came back after ${recovered_ms} ms, more than the reconnect wait + 2 s"
+op get links | grep -q "$HELLO_ACTOR" || fail "the link store (3 replicas) lost the link with one node down"
+count=$(op get hosts --ids --window 1s | grep -c '^N')
+((count == 3)) || fail "after losing $serving_node, get hosts lists $count hosts"
+say "6. killed $serving_node (host-b's node): invocations succeeded again after ${recovered_ms} ms; links intact"
+podman start "$(container "$serving_node")" >/dev/null
+
+# 7. Partition. --------------------------------------------------------------------------------------------
+podman network disconnect "$network" "$(container host-c)"
+cut_at=$(now_ms)
+wait_until "host-c drops out of get hosts after it is cut off" $((2 * heartbeat_seconds + 2)) host_absent c
+dropped_ms=$(($(now_ms) - cut_at))
+host_present a && host_present b || fail "host-a or host-b vanished during host-c's partition"
+podman network connect "$network" "$(container host-c)"
+joined_at=$(now_ms)
+wait_until "host-c comes back after its network is reconnected" 60 host_present c
+back_ms=$(($(now_ms) - joined_at))
+say "7. host-c cut off: gone from get hosts after ${dropped_ms} ms (bound $((2 * heartbeat_seconds)) s + 1 s gather);" \
+    "back ${back_ms} ms after reconnect"
+
+# 5. Orphan across containers. -----------------------------------------------------------------------------
+# A host with its own ad hoc keys (no cluster seed) and self-termination switched off for its providers.
+podman run -d --name "$rogue" --network "$network" -e LATTICE_NATS_URL="$nats_urls" \
+    -e LATTICE_HEARTBEAT_INTERVAL=2s -e LATTICE_PROVIDER_TEST_NO_SELF_TERMINATION=1 "$LATTICE_IMAGE" \
+    sh -c 'lattice-host start --label host=rogue; exec sleep 3600' >/dev/null
+wait_until "the rogue host answers a ping" 30 host_present rogue
+ROGUE=$(host_id rogue)
+op start provider "$ROGUE" /opt/lattice/demo/httpserver.par.gz --link default >/dev/null
+rogue_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$rogue")
+rogue_listening() { curl -s -o /dev/null -m 2 "http://$rogue_ip:8080/"; }
+wait_until "the rogue host's httpserver provider listens" 30 rogue_listening
+rogue_host_pid=$(podman exec "$rogue" ps -o pid,args | awk '$2 == "lattice-host" { print $1 }')
+[[ -n $rogue_host_pid ]] || fail "no lattice-host process in the rogue container"
+podman exec "$rogue" kill -9 "$rogue_host_pid"
+orphan=$(provider_processes "$rogue")
+[[ -n $orphan ]] || fail "the rogue's provider did not survive its host (test switch on)"
+flagged() {
+    http_get "http://$rogue_ip:8080/orphan" | grep -q "Issuer of this invocation is not among the list of valid issuers" &&
+        find_event invocation_rejected "$HOST_B" suspected_orphan=true "origin_host_id=\"$ROGUE\""
+}
+wait_until "host-b rejects the orphan's invocation and flags it as a suspected orphan" 30 flagged
+say "5. orphaned provider (pid $(echo "$orphan" | awk '{ print $1 }') in the rogue container) rejected and flagged:" \
+    "$(flagged | head -c 300)"
+podman rm -f -t 0 "$rogue" >/dev/null
+
+# 3. Operator stop. ----------------------------------------------------------------------------------------
+stop_output=$(op stop host "$HOST_A" --timeout 10s)
+echo "$stop_output" | grep -q "acknowledged the stop" || fail "stop host was not acknowledged: $stop_output"
+wait_until "host_stopped from host-a" 20 find_event host_stopped "$HOST_A"
+host_a_exited() {
+    [[ "$(podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(container host-a)")" == "exited 0" ]]
+}
+wait_until "host-a's container exits 0" 20 host_a_exited
+wait_until "host-a's provider reports a normal stop (it obeyed its quit)" 10 \
+    find_event provider_stopped "$HOST_A" "public_key=\"$HTTPSERVER_PROVIDER\"" 'reason="normal"'
+podman logs "$(container host-a)" 2>&1 | grep -q "signed shutdown request from host $HOST_A" ||
+    fail "host-a's provider did not log the signed shutdown request it obeyed"
+host_absent a || fail "host-a still answers pings after its stop"
+host_present b && host_present c || fail "host-b or host-c stopped serving after host-a's stop"
+# Still serving: host-c takes over HTTP (same provider archive, same link) and hello on host-b answers it.
+op start provider "$HOST_C" /opt/lattice/demo/httpserver.par.gz --link default >/dev/null
+host_c_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container host-c)")
+served_by_c() { [[ "$(http_get "http://$host_c_ip:8080/after-stop")" == "Hello from /after-stop" ]]; }
+wait_until "HTTP through host-c's provider reaches hello on host-b after host-a's stop" 30 served_by_c
+say "3. stop host-a: '$stop_output'; host_stopped seen; its container exited 0; its provider obeyed the signed" \
+    "quit (provider_stopped reason normal); host-b and host-c still answer, and serve HTTP through host-c"
+
+# 4. Host killed. ------------------------------------------------------------------------------------------
+op start provider "$HOST_C" /opt/lattice/demo/keyvalue.par.gz --link default >/dev/null
+op start provider "$HOST_C" /opt/lattice/bin/test-provider --contract lattice:test --link kill9 >/dev/null
+three_providers() { (($(provider_processes "$(container host-c)" | wc -l) == 3)); }
+wait_until "host-c runs its three providers (httpserver, keyvalue, test)" 30 three_providers
+before=$(provider_processes "$(container host-c)")
+host_c_pid=$(podman exec "$(container host-c)" ps -o pid,args | awk '$2 == "lattice-host" { print $1 }')
+[[ -n $host_c_pid ]] || fail "no lattice-host process in host-c"
+killed_at=$(now_ms)
+podman exec "$(container host-c)" kill -9 "$host_c_pid"
+no_providers() { [[ -z "$(provider_processes "$(container host-c)")" ]]; }
+wait_until "host-c's providers end after its host is killed" 5 no_providers
+gone_ms=$(($(now_ms) - killed_at))
+((gone_ms <= 2000)) || fail "host-c's providers took ${gone_ms} ms to go, more than 2 s"
+say "4. kill -9 of host-c's lattice-host (pid $host_c_pid): its 3 providers gone within ${gone_ms} ms; ps in host-c:"
+podman exec "$(container host-c)" ps -o pid,args | sed 's/^/       /'
+echo "$before" | sed 's/^/       before: /'
+
+say "all 7 scenarios passed in $(($(date +%s) - started)) s"
