@@ -99,7 +99,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "lattice-bench",
-            dependencies: ["LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors"]
+            dependencies: [
+                "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors", "HTTPServerCapability",
+                "LatticeTesting",
+            ]
         ),
         .executableTarget(
             name: "lattice",

@@ -3,12 +3,13 @@
 import Foundation
 
 let suites = Array(CommandLine.arguments.dropFirst())
-let all = ["crypto", "invocations", "startup", "shutdown"]
+let all = ["crypto", "invocations", "http", "startup", "shutdown"]
 for suite in suites.isEmpty ? all : suites {
     switch suite {
     case "crypto": try CryptoSuite.run()
     case "startup": try await StartupSuite.run()
     case "invocations": try await InvocationSuite.run()
+    case "http": try await HTTPSuite.run()
     case "shutdown": try await ShutdownSuite.run()
     default:
         print("unknown suite '\(suite)'; known: \(all.joined(separator: ", "))")

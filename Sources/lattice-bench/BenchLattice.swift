@@ -1,0 +1,109 @@
+import Foundation
+import LatticeActors
+import LatticeCrypto
+import LatticeHost
+import LatticeWire
+import Logging
+import NATSClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A loopback lattice for one suite: an embedded nats-server and one host that signs with a known cluster key.
+struct BenchLattice {
+    let work: String
+    let nats: EmbeddedNATSServer
+    let connection: NATSConnection
+    let cluster = KeyPair.generate(.cluster)
+    let hostKey = KeyPair.generate(.server)
+    let hostPID: pid_t
+    let subjects = Subjects()
+
+    /// Starts NATS and the host, and returns once the host answers its inventory subject.
+    static func start(_ name: String) async throws -> BenchLattice {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(name)-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let nats = try await EmbeddedNATSServer.start(workDirectory: work, logger: Logger(label: "bench"))
+        let connection = try await NATSConnection.connect(NATSConnectionOptions(url: nats.url, name: "bench"))
+        return try await BenchLattice(work: work, nats: nats, connection: connection)
+    }
+
+    private init(work: String, nats: EmbeddedNATSServer, connection: NATSConnection) async throws {
+        self.work = work
+        self.nats = nats
+        self.connection = connection
+        var request = SpawnRequest(
+            executable: BenchProducts.path("lattice-host"),
+            arguments: [
+                "start", "--nats-url", nats.url, "--host-seed", hostKey.seed!, "--cluster-seed", cluster.seed!,
+                "--cache-dir", work + "/cache", "--log-level", "error",
+            ])
+        request.stderr = .null
+        request.stdout = .null
+        hostPID = try await ChildSpawner.shared.spawn(request).pid
+        while try await inventory() == nil { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    func inventory() async throws -> HostInventory? {
+        guard
+            let reply = try? await connection.request(
+                [], to: subjects.inventory(hostID: hostKey.publicKey), timeout: .milliseconds(200))
+        else { return nil }
+        return try ControlDecoding.decode(HostInventory.self, from: reply.payload)
+    }
+
+    /// Signs one of the repository's example actors and starts `count` instances; returns its key.
+    func startActor(_ name: String, caps: [String] = [], count: Int = 1) async throws -> String {
+        let key = KeyPair.generate(.module)
+        let module = [UInt8](
+            try Data(contentsOf: URL(fileURLWithPath: BenchProducts.repositoryFile("actors/\(name).wasm"))))
+        let signed = try ActorClaims.sign(
+            module: module, name: name, capabilities: caps, issuer: KeyPair.generate(.account), module: key)
+        let path = "\(work)/\(name)_s.wasm"
+        FileManager.default.createFile(atPath: path, contents: Data(signed))
+        try await command(
+            StartActorCommand(actorRef: path, count: count),
+            to: subjects.command(.startActor, hostID: hostKey.publicKey),
+            what: "\(name) start")
+        return key.publicKey
+    }
+
+    /// Starts one of the built providers as a plain executable; returns its key once the inventory lists it.
+    func startProvider(_ product: String, contract: String, link: String = "default") async throws -> String {
+        try await command(
+            StartProviderCommand(providerRef: BenchProducts.path(product), linkName: link, contractID: contract),
+            to: subjects.command(.startProvider, hostID: hostKey.publicKey), what: "\(product) start")
+        for _ in 0..<500 {
+            if let provider = try await inventory()?.providers.first(where: { $0.linkName == link }) {
+                return provider.id
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw BenchError("\(product) never appeared in the host's inventory")
+    }
+
+    func putLink(actor: String, provider: String, contract: String, values: [String: String]) async throws {
+        let link = LinkDefinition(
+            actorID: actor, providerID: provider, linkName: "default", contractID: contract, values: values)
+        try await command(link, to: subjects.linkPut, what: "link put")
+    }
+
+    private func command<Body: Encodable>(_ body: Body, to subject: String, what: String) async throws {
+        let ack = try await connection.request(ControlDecoding.encode(body), to: subject, timeout: .seconds(10))
+        guard (try? ControlDecoding.decode(CommandAck.self, from: ack.payload))?.accepted == true else {
+            throw BenchError("\(what) refused: \(ack.text)")
+        }
+    }
+
+    func stop() async {
+        ProcessSignals.send(SIGTERM, to: hostPID)
+        var status: Int32 = 0
+        for _ in 0..<1000 where waitpid(hostPID, &status, WNOHANG) == 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        await connection.close()
+        await nats.stop()
+        try? FileManager.default.removeItem(atPath: work)
+    }
+}
