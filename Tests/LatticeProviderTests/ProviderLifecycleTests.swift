@@ -84,6 +84,29 @@ struct ProviderLifecycleTests {
         await client.close()
     }
 
+    @Test func aProviderThatNeverAnswersGetsSIGTERMOneDelayAfterItsQuit() async throws {
+        let server = try NATSServerProcess()
+        let host = try ProviderTestHost(server: server, shutdownDelay: "2s")
+        let client = try await testClient(server)
+        let events = try await Events.record(client)
+        let silent = try script("trap 'exit 0' TERM\nwhile true; do sleep 0.05; done")
+        #expect(try await host.startProvider(client, reference: silent, link: "silent").accepted)
+        let key = try #require(await events.waitFor(.providerStarted).first?.data["public_key"]?.stringValue)
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try await client.request(
+            ControlDecoding.encode(StopProviderCommand(providerRef: key, linkName: "silent")),
+            to: host.subjects.command(.stopProvider, hostID: host.hostID), timeout: .seconds(3))
+        let stopped = try #require(await events.waitFor(.providerStopped).first)
+        let elapsed = clock.now - start
+        #expect(stopped.data["reason"]?.stringValue == "terminated")
+        // The unanswered quit and the wait for an exit share one delay; the SIGTERM must not come after two.
+        #expect(elapsed >= .seconds(2), "SIGTERM came before the delay: \(elapsed)")
+        #expect(elapsed < .seconds(3.5), "SIGTERM came after \(elapsed), not one 2 s delay after the quit")
+        await client.close()
+    }
+
     @Test func stoppingAHostWithTwentyProvidersLeavesNone() async throws {
         let server = try NATSServerProcess()
         let host = try ProviderTestHost(server: server, shutdownTimeout: "8s")

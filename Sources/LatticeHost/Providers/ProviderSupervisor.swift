@@ -217,8 +217,11 @@ public actor ProviderSupervisor {
         let delay = host.configuration.providerShutdownDelay
         let clock = ContinuousClock()
         if managed.machine.handle(.stopRequested) == .sendQuit {
-            await sendQuit(managed, deadline: deadline)
-            if await waitForExit(managed, until: min(clock.now + delay, deadline)) { return }
+            // One window for asking and waiting: a provider that never answers (not built on the SDK) must not
+            // cost the delay twice, once unanswered and once waited out.
+            let quitWindowEnds = min(clock.now + delay, deadline)
+            await sendQuit(managed, until: quitWindowEnds)
+            if await waitForExit(managed, until: quitWindowEnds) { return }
             if clock.now < deadline, managed.machine.handle(.quitDelayElapsed) == .sendTerminate {
                 logger.info("provider \(managed.id) did not quit within \(delay): SIGTERM")
                 ProcessSignals.send(SIGTERM, to: managed.pid)
@@ -235,10 +238,9 @@ public actor ProviderSupervisor {
     }
 
     /// Sends the signed quit; a provider still starting (no responders yet) is asked again until the delay ends.
-    private func sendQuit(_ managed: Managed, deadline: ContinuousClock.Instant) async {
+    private func sendQuit(_ managed: Managed, until giveUp: ContinuousClock.Instant) async {
         let identity = host.identity
         let subject = host.subjects.providerShutdown(managed.id.key, link: managed.id.link)
-        let giveUp = min(ContinuousClock.now + host.configuration.providerShutdownDelay, deadline)
         while ContinuousClock.now < giveUp, !managed.exited.hasFired {
             do {
                 let claims = try QuitClaims.sign(
