@@ -61,7 +61,9 @@ struct BenchLattice {
         let signed = try ActorClaims.sign(
             module: module, name: name, capabilities: caps, issuer: KeyPair.generate(.account), module: key)
         let path = "\(work)/\(name)_s.wasm"
-        FileManager.default.createFile(atPath: path, contents: Data(signed))
+        guard FileManager.default.createFile(atPath: path, contents: Data(signed)) else {
+            throw BenchError("cannot write \(path)")
+        }
         try await command(
             StartActorCommand(actorRef: path, count: count),
             to: subjects.command(.startActor, hostID: hostKey.publicKey),

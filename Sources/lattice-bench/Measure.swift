@@ -46,3 +46,16 @@ struct Figure {
         Swift.print("\(padded) \(number) \(unit.padding(toLength: 8, withPad: " ", startingAt: 0)) \(note)")
     }
 }
+
+/// `LATTICE_BENCH_SCALE` multiplies the operation and request counts: below 1 to run under a profiler such as
+/// callgrind, above 1 for steadier figures.
+enum BenchScale {
+    static let factor: Double = {
+        guard let text = ProcessInfo.processInfo.environment["LATTICE_BENCH_SCALE"], let value = Double(text),
+            value > 0
+        else { return 1 }
+        return value
+    }()
+
+    static func scaled(_ count: Int) -> Int { max(32, Int(Double(count) * factor)) }
+}

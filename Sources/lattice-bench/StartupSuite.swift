@@ -56,9 +56,29 @@ enum StartupSuite {
         ).print()
         Figure(name: "idle host RSS (1 s after start)", value: Measure.median(rss), unit: "MB", note: "goal ≤ 24 MB")
             .print()
+        Figure(name: "idle SDK provider RSS (1 s after ready)", value: try await providerResidentMB(), unit: "MB")
+            .print()
         await connection.close()
         await nats.stop()
         try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// Starts `test-provider` (built on the SDK) under a host and reads its resident memory once it is idle.
+    static func providerResidentMB() async throws -> Double {
+        let lattice = try await BenchLattice.start("rss")
+        let key = try await lattice.startProvider("test-provider", contract: "lattice:test")
+        while (try? await lattice.connection.request(
+            [], to: lattice.subjects.providerHealth(key, link: "default"), timeout: .milliseconds(200))) == nil
+        {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .seconds(1))
+        guard let pid = OrphanScanner.scan(cacheDirectory: lattice.work + "/cache").first?.pid else {
+            throw BenchError("the provider's process was not found")
+        }
+        let megabytes = Double(residentKilobytes(pid)) / 1024
+        await lattice.stop()
+        return megabytes
     }
 
     static func residentKilobytes(_ pid: pid_t) -> Int {

@@ -6,9 +6,9 @@ let suites = Array(CommandLine.arguments.dropFirst())
 let all = ["crypto", "invocations", "http", "startup", "shutdown"]
 for suite in suites.isEmpty ? all : suites {
     switch suite {
-    case "crypto": try CryptoSuite.run()
+    case "crypto": try CryptoSuite.run(operations: BenchScale.scaled(100_000))
     case "startup": try await StartupSuite.run()
-    case "invocations": try await InvocationSuite.run()
+    case "invocations": try await InvocationSuite.run(total: BenchScale.scaled(4000))
     case "http": try await HTTPSuite.run()
     case "shutdown": try await ShutdownSuite.run()
     default:

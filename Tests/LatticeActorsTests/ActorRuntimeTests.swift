@@ -2,6 +2,7 @@ import Foundation
 import LatticeActors
 import LatticeCrypto
 import LatticeWire
+import Synchronization
 import Testing
 
 /// The example actors in `actors/`, built by `actors/build.sh`.
@@ -50,6 +51,32 @@ struct ActorRuntimeTests {
         let response = try MessagePackDecoder.decode(reply)
         #expect(response["statusCode"]?.uint64Value == 200)
         #expect(response["body"]?.binaryValue == Array("Hello from /some/path\n".utf8))
+    }
+
+    @Test func hostCallsOutsideTheClaimsAreRefusedBeforeTheHostSeesThem() async throws {
+        let calls = Mutex(0)
+        func counter(caps: [String]) throws -> ActorPool {
+            try ActorPool(
+                module: try ExampleActors.signed("counter", caps: caps).bytes, count: 1,
+                hostCall: { _ in
+                    calls.withLock { $0 += 1 }
+                    return .success([0x05])
+                }, log: { _ in })
+        }
+        let request = ExampleActors.httpRequest(path: "/")
+        let refused = await (try counter(caps: ["wasmcloud:httpserver"]))
+            .invoke(operation: "HttpServer.HandleRequest", payload: request)
+        guard case .failure(let error) = refused else {
+            Issue.record("a host call to an unclaimed contract succeeded")
+            return
+        }
+        #expect("\(error)".contains("do not include the capability wasmcloud:keyvalue"), "\(error)")
+        #expect(calls.withLock { $0 } == 0)
+
+        let allowed = await (try counter(caps: ["wasmcloud:httpserver", "wasmcloud:keyvalue"]))
+            .invoke(operation: "HttpServer.HandleRequest", payload: request)
+        #expect((try? allowed.get()) != nil, "\(allowed)")
+        #expect(calls.withLock { $0 } == 1)
     }
 
     @Test func echoReturnsItsInput() async throws {
