@@ -32,9 +32,31 @@ public struct WasmCloudEntity: Sendable, Hashable {
         if isActor {
             return "wasmbus://" + publicKey
         }
+        if let fast = asciiURL() { return fast }
         let contract = String(contractId.map(Self.contractCharacter)).lowercased()
         let link = String(linkName.map { $0 == " " ? "_" : $0 }).lowercased()
         return "wasmbus://\(contract)/\(link)/\(publicKey)"
+    }
+
+    /// The same URL built from bytes when contract and link are ASCII, as they always are in practice: the
+    /// Character-by-Character path above was a visible share of every invocation's claims cost.
+    private func asciiURL() -> String? {
+        var bytes: [UInt8] = Array("wasmbus://".utf8)
+        bytes.reserveCapacity(16 + contractId.utf8.count + linkName.utf8.count + publicKey.utf8.count)
+        for (text, isContract) in [(contractId, true), (linkName, false)] {
+            for byte in text.utf8 {
+                guard byte < 0x80 else { return nil }
+                switch byte {
+                case UInt8(ascii: ":") where isContract: bytes.append(UInt8(ascii: "/"))
+                case UInt8(ascii: " "): bytes.append(UInt8(ascii: "_"))
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte | 0x20)
+                default: bytes.append(byte)
+                }
+            }
+            bytes.append(UInt8(ascii: "/"))
+        }
+        bytes.append(contentsOf: publicKey.utf8)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func contractCharacter(_ character: Character) -> Character {

@@ -24,6 +24,13 @@ import Testing
         #expect(provider.url == "wasmbus://wasmcloud/key_value/my_link/\(Self.providerKey)")
     }
 
+    @Test func nonASCIIContractsAndColonsInLinksKeepTheirRules() {
+        let unicode = WasmCloudEntity.provider(Self.providerKey, contractId: "Acme:Ünicode Store", linkName: "Zone:1")
+        #expect(unicode.url == "wasmbus://acme/ünicode_store/zone:1/\(Self.providerKey)")
+        let ascii = WasmCloudEntity.provider(Self.providerKey, contractId: "Acme:Store", linkName: "Zone:1")
+        #expect(ascii.url == "wasmbus://acme/store/zone:1/\(Self.providerKey)")
+    }
+
     @Test func invocationURLsAndHash() {
         let invocation = Invocation(
             origin: .actor(Self.actorKey),
