@@ -4,9 +4,10 @@ import Foundation
     import Glibc
 #endif
 
-/// A minimal HTTP GET over a loopback socket.
+/// A tiny blocking HTTP/1.1 client over a loopback socket, so tests and benchmarks send real bytes.
 public enum RawHTTPClient {
-    public static func get(port: Int, _ path: String) throws -> (status: Int, body: String) {
+    /// Sends `request` as written and reads until the server closes; returns the status and the body.
+    public static func send(port: Int, _ request: String) throws -> (status: Int, body: String) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -21,8 +22,8 @@ public enum RawHTTPClient {
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let bytes = Array(request.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
@@ -33,5 +34,10 @@ public enum RawHTTPClient {
         let text = String(decoding: response, as: UTF8.self)
         let status = Int(text.split(separator: " ").dropFirst().first ?? "0") ?? 0
         return (status, text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// A GET of `path` with optional extra header lines (each ending in CRLF).
+    public static func get(port: Int, _ path: String, headers: String = "") throws -> (status: Int, body: String) {
+        try send(port: port, "GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(headers)Connection: close\r\n\r\n")
     }
 }

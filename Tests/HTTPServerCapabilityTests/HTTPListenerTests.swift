@@ -22,7 +22,7 @@ struct HTTPListenerTests {
         }
         let port = listener.port
         let reply = try await Task.detached {
-            try RawHTTP.get(port: port, "/some/path?x=1", headers: "X-Test: Yes\r\n")
+            try RawHTTPClient.get(port: port, "/some/path?x=1", headers: "X-Test: Yes\r\n")
         }.value
         #expect(reply.status == 200)
         #expect(reply.body == "you asked for /some/path")
@@ -32,7 +32,7 @@ struct HTTPListenerTests {
         #expect(request.header["x-test"] == ["Yes"])
 
         let post = try await Task.detached {
-            try RawHTTP.send(
+            try RawHTTPClient.send(
                 port: port, "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
         }.value
         #expect(post.status == 200)
@@ -40,7 +40,7 @@ struct HTTPListenerTests {
 
         let big = String(repeating: "z", count: 100)
         let tooLarge = try await Task.detached {
-            try RawHTTP.send(
+            try RawHTTPClient.send(
                 port: port, "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\nConnection: close\r\n\r\n\(big)")
         }.value
         #expect(tooLarge.status == 413)
