@@ -2,8 +2,15 @@ import Synchronization
 
 /// Fires once when a provider process has exited; any number of tasks may wait, with a bound.
 final class ExitLatch: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [UInt64: CheckedContinuation<Bool, Never>], next: UInt64)>(
-        (false, [:], 0))
+    private struct State {
+        var fired = false
+        var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        /// Waits whose bound passed before they were registered: their timer found no one to wake.
+        var expired: Set<UInt64> = []
+        var next: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
 
     var hasFired: Bool { state.withLock { $0.fired } }
 
@@ -18,6 +25,9 @@ final class ExitLatch: Sendable {
     }
 
     /// Waits until the latch fires (true) or `instant` passes (false).
+    ///
+    /// The timer can run before the continuation is registered (always, when `instant` has already passed); it then
+    /// marks the wait expired, and registering finds the mark instead of sleeping forever.
     func wait(until instant: ContinuousClock.Instant) async -> Bool {
         let token = state.withLock { state -> UInt64 in
             state.next += 1
@@ -29,12 +39,13 @@ final class ExitLatch: Sendable {
         }
         defer { timer.cancel() }
         return await withCheckedContinuation { continuation in
-            let fired = state.withLock { state -> Bool in
+            let outcome = state.withLock { state -> Bool? in
                 if state.fired { return true }
+                if state.expired.remove(token) != nil { return false }
                 state.waiters[token] = continuation
-                return false
+                return nil
             }
-            if fired { continuation.resume(returning: true) }
+            if let outcome { continuation.resume(returning: outcome) }
         }
     }
 
@@ -42,7 +53,11 @@ final class ExitLatch: Sendable {
     func wait() async { _ = await wait(until: .now + .seconds(3600)) }
 
     private func resume(_ token: UInt64, with value: Bool) {
-        let waiter = state.withLock { $0.waiters.removeValue(forKey: token) }
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            if let waiter = state.waiters.removeValue(forKey: token) { return waiter }
+            if !state.fired { state.expired.insert(token) }
+            return nil
+        }
         waiter?.resume(returning: value)
     }
 }
