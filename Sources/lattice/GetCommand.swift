@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatticeHost
 import LatticeWire
 import NATSClient
 
@@ -21,12 +22,11 @@ struct GetCommand: ParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 let gather = try CLIValue.duration(window, name: "--window")
-                var wanted: [String: String] = [:]
-                for pair in labels {
-                    guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                        throw CLIError("--label must be key=value, not '\(pair)'")
-                    }
-                    wanted[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+                let wanted: [String: String]
+                do {
+                    wanted = try ConfigurationValue.labels(labels)
+                } catch {
+                    throw CLIError("\(error)")
                 }
                 let connection = try await lattice.connect()
                 let answered = try await HostGatherer.ping(connection, subjects: lattice.subjects, window: gather)
