@@ -20,6 +20,7 @@ test-swift: deps
 	$(SWIFT) test --no-parallel
 
 test-compose: deps-compose
+	scripts/compose/preflight.sh
 	$(SWIFT) build
 	scripts/compose/build-test-image.sh
 	scripts/compose/run-scenarios.sh

@@ -1,15 +1,40 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine, skipping what is present.
-#   scripts/install-deps.sh            apt: libnats-dev libsodium-dev nats-server wrk; PyPI: nkeys pynacl msgpack
-#   scripts/install-deps.sh --compose  also podman, runc, netavark and aardvark-dns (service names resolve on a
-#                                      compose network), tini and busybox-static (the test image's init and
-#                                      shell), and podman-compose from PyPI, for the compose tests
+#   scripts/install-deps.sh            the build and the Swift tests
+#   scripts/install-deps.sh --compose  also what the compose tests run (podman and its network stack)
+#   scripts/install-deps.sh --list [--compose]   prints the package lists and installs nothing
+#
+# Every program that a script or test runs comes from a package named here or from Debian's essential
+# base system (coreutils, tar, gzip, util-linux, libc-bin, grep, sed, mawk, bash). The README's list is
+# checked against --list by scripts/check-readme-deps.sh.
 set -euo pipefail
 
-apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev wrk)
+# The build (pkg-config, libnats, libsodium, zlib), the tests' servers and tools (nats-server; curl and
+# openssl for the TLS and HTTP tests; python3 for the interop scripts) and the HTTP benchmark (wrk).
+apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev wrk curl openssl python3)
+# PyPI, as import-name:package: the independent implementations the interop tests compare against.
 pip_modules=(nkeys:nkeys nacl:pynacl msgpack:msgpack)
-if [[ "${1:-}" == "--compose" ]]; then
-    apt_packages+=(podman runc netavark aardvark-dns tini busybox-static)
+# The compose tests: podman with runc; netavark and aardvark-dns give the compose network and its DNS, and
+# netavark runs iptables (a mere recommends of Debian's podman, so --no-install-recommends leaves it out);
+# tini and busybox-static are the test image's init and shell.
+compose_apt_packages=(podman runc netavark aardvark-dns iptables tini busybox-static)
+compose_pip_packages=(podman-compose)
+
+compose=false list=false
+for argument in "$@"; do
+    case "$argument" in
+        --compose) compose=true ;;
+        --list) list=true ;;
+        *) echo "install-deps: unknown option '$argument' (use --compose and/or --list)" >&2; exit 2 ;;
+    esac
+done
+if $compose; then apt_packages+=("${compose_apt_packages[@]}"); fi
+if $list; then
+    echo "apt: ${apt_packages[*]}"
+    pip_list=("${pip_modules[@]##*:}")
+    if $compose; then pip_list+=("${compose_pip_packages[@]}"); fi
+    echo "pypi: ${pip_list[*]}"
+    exit 0
 fi
 
 as_root() {
@@ -20,23 +45,32 @@ missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null || ! "$python" -m pip --version >/dev/null 2>&1; then
+    # Debian's own python3 comes without pip; a toolchain image may bring its own python3 with pip.
+    dpkg-query -W -f='${Status}' python3-pip 2>/dev/null | grep -q "install ok installed" || missing+=(python3-pip)
+fi
 if ((${#missing[@]})); then
     echo "install-deps: installing apt packages: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
 fi
 
-python=${PYTHON:-python3}
 pip_missing=()
 for entry in "${pip_modules[@]}"; do
     "$python" -c "import ${entry%%:*}" 2>/dev/null || pip_missing+=("${entry##*:}")
 done
-if [[ "${1:-}" == "--compose" ]] && ! command -v podman-compose >/dev/null; then
-    pip_missing+=(podman-compose)
+if $compose && ! command -v podman-compose >/dev/null; then
+    pip_missing+=("${compose_pip_packages[@]}")
 fi
 if ((${#pip_missing[@]})); then
     echo "install-deps: installing PyPI packages: ${pip_missing[*]}"
-    "$python" -m pip install --quiet --disable-pip-version-check "${pip_missing[@]}" </dev/null
+    # Debian's pip refuses to touch its system python (PEP 668) unless told; a toolchain's python takes it as is.
+    extra=()
+    if "$python" -m pip install --help 2>/dev/null | grep -q -- --break-system-packages; then
+        extra=(--break-system-packages)
+    fi
+    "$python" -m pip install --quiet --disable-pip-version-check "${extra[@]}" "${pip_missing[@]}" </dev/null
 fi
 
 pkg-config --exists libnats libsodium || { echo "install-deps: pkg-config cannot find libnats/libsodium" >&2; exit 1; }
