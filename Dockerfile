@@ -30,6 +30,8 @@ RUN apt-get update \
 COPY --from=build /out/bin /opt/lattice/bin
 COPY --from=build /out/demo /opt/lattice/demo
 COPY --from=build /out/actors /opt/lattice/actors
+# The least-privilege NATS configuration the compose file's nodes run (deploy/nats/README.md).
+COPY deploy/nats /opt/lattice/nats
 ENV PATH=/opt/lattice/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LATTICE_CACHE_DIR=/tmp/latticecache
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -48,15 +48,20 @@ let package = Package(
             name: "LatticeHost",
             dependencies: [
                 "NATSClient", "LatticeCrypto", "LatticeWire", "LatticeActors", "CLatticeSystem", "CZlib",
+                "HTTPServerCapability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(
+            name: "LatticeCommandLine",
+            dependencies: ["LatticeHost", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "lattice-host",
             dependencies: [
-                "LatticeHost", "NATSClient", "LatticeWire", "LatticeCrypto",
+                "LatticeHost", "NATSClient", "LatticeWire", "LatticeCrypto", "LatticeCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "lattice",
             dependencies: [
-                "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors",
+                "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors", "LatticeCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -12,11 +12,14 @@ swift build --product httpserver-provider >/dev/null
 bin=.build/debug
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-host_seed=$("$bin/lattice" keys gen server --json | json '["seed"]')
+# The seed goes in a 0600 file, never on argv (where `ps` would show it to every local user).
+(umask 077 && "$bin/lattice" keys gen server --json | json '["seed"]' > "$demo/host.seed")
+chmod 600 "$demo/host.seed"
 actor=$("$bin/lattice" actor sign actors/hello.wasm --name hello --caps wasmcloud:httpserver --output "$demo/hello_s.wasm")
 actor_key=$(echo "$actor" | sed -n 's/.*actor \(M[A-Z0-9]*\),.*/\1/p')
 
-"$bin/lattice-host" start --host-seed "$host_seed" --label demo=hello > "$demo/host.log" 2>&1 &
+# --allow-file-load: the demo starts its actor and provider from local files (DESIGN §11).
+"$bin/lattice-host" start --host-seed-file "$demo/host.seed" --allow-file-load --label demo=hello > "$demo/host.log" 2>&1 &
 host_pid=$!
 trap 'kill -TERM $host_pid 2>/dev/null; wait $host_pid 2>/dev/null; exit 0' INT TERM
 for _ in $(seq 1 200); do

@@ -1,4 +1,5 @@
 import Foundation
+import LatticeWire
 
 /// The process holding a TCP port, found through /proc.
 public struct PortHolder: Sendable, Equatable {
@@ -9,12 +10,7 @@ public struct PortHolder: Sendable, Equatable {
 
 /// Explains "address already in use" by naming who holds the port, and whether it looks like an orphan.
 public enum PortDiagnosis {
-    public static func defaultCacheDirectory() -> String {
-        let environment = ProcessInfo.processInfo.environment
-        if let explicit = environment["LATTICE_CACHE_DIR"], !explicit.isEmpty { return explicit }
-        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return (temporary.hasSuffix("/") ? String(temporary.dropLast()) : temporary) + "/latticecache"
-    }
+    public static func defaultCacheDirectory() -> String { CacheDirectory.defaultPath() }
 
     /// The process with a listening socket on `port` (IPv4 or IPv6), if it can be found.
     public static func holder(ofPort port: Int) -> PortHolder? {

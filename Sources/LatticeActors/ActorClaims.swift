@@ -15,6 +15,9 @@ public struct ActorClaims: Sendable, Equatable {
     public let capabilities: [String]
     public let hash: String
     public let revision: Int
+    /// `exp` and `nbf`, seconds since the epoch, when the claims set them; the host checks them.
+    public let expires: Double?
+    public let notBefore: Double?
 
     /// Verifies the embedded claims: signature by an account key, a module subject, and the module hash.
     public static func verify(module bytes: [UInt8]) throws -> ActorClaims {
@@ -44,17 +47,18 @@ public struct ActorClaims: Sendable, Equatable {
         return ActorClaims(
             moduleKey: subject, issuer: issuer, name: wascap["name"]?.stringValue ?? "",
             capabilities: wascap["caps"]?.arrayValue?.compactMap(\.stringValue) ?? [], hash: actual,
-            revision: Int(wascap["rev"]?.int64Value ?? 0))
+            revision: Int(wascap["rev"]?.int64Value ?? 0), expires: parsed.payload["exp"]?.doubleValue,
+            notBefore: parsed.payload["nbf"]?.doubleValue)
     }
 
     /// Embeds freshly signed claims in `module`, replacing any earlier ones.
     public static func sign(
         module bytes: [UInt8], name: String, capabilities: [String], issuer: KeyPair, module key: KeyPair,
-        revision: Int = 0
+        revision: Int = 0, expires: Double? = nil, notBefore: Double? = nil
     ) throws -> [UInt8] {
         guard issuer.prefix == .account else { throw ActorClaimsError("the issuer must be an account key") }
         guard key.prefix == .module else { throw ActorClaimsError("the actor key must be a module key") }
-        let payload: JSONValue = .object([
+        var fields: [String: JSONValue] = [
             "jti": .string(Hex.lower(SecureRandom.bytes(16))),
             "iat": .number(Date().timeIntervalSince1970.rounded(.down)), "iss": .string(issuer.publicKey),
             "sub": .string(key.publicKey),
@@ -64,8 +68,10 @@ public struct ActorClaims: Sendable, Equatable {
                 "rev": .number(Double(revision)), "ver": .string("0.1.0"),
             ]),
             "wascap_revision": .number(3),
-        ])
-        let token = try JWT.sign(payloadJSON: Array(payload.jsonText.utf8), with: issuer)
+        ]
+        if let expires { fields["exp"] = .number(expires.rounded(.down)) }
+        if let notBefore { fields["nbf"] = .number(notBefore.rounded(.down)) }
+        let token = try JWT.sign(payloadJSON: Array(JSONValue.object(fields).jsonText.utf8), with: issuer)
         return try WasmSections.appendingClaims(bytes, token: token)
     }
 }

@@ -44,7 +44,7 @@ public enum ProviderRunner {
 
         let connection: NATSConnection
         do {
-            var options = NATSConnectionOptions(url: hostData.latticeRPCURL, name: "provider \(hostData.providerKey)")
+            var options = try hostData.connectionOptions(name: "provider \(hostData.providerKey)")
             options.retryOnFailedConnect = false
             connection = try await NATSConnection.connect(options, logger: logger)
         } catch {

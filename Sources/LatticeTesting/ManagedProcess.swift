@@ -85,10 +85,10 @@ public enum BuiltProducts {
     public static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Runs a product to completion (bounded) and returns its exit status and output.
-    public static func run(_ name: String, _ arguments: [String], timeout: Double = 30) throws -> (
-        status: Int32, output: String
-    ) {
-        let child = try ManagedProcess(path(name), arguments)
+    public static func run(
+        _ name: String, _ arguments: [String], environment: [String: String] = [:], timeout: Double = 30
+    ) throws -> (status: Int32, output: String) {
+        let child = try ManagedProcess(path(name), arguments, environment: environment)
         guard let status = child.waitForExit(timeout: timeout) else {
             child.terminate()
             throw TestSupportError("\(name) \(arguments.joined(separator: " ")) did not finish in \(timeout) s")

@@ -9,6 +9,8 @@ public final class NATSServerProcess: @unchecked Sendable {
     public let port: Int
     public let jetStream: Bool
     public let storeDirectory: URL
+    /// A nats-server configuration file (auth, TLS…) the server is started with, when one was given.
+    public let configurationFile: URL?
     private let lock = NSLock()
     private var process: Process?
 
@@ -16,15 +18,31 @@ public final class NATSServerProcess: @unchecked Sendable {
     public var pid: Int32? { lock.withLock { process?.processIdentifier } }
 
     /// Starts a server and waits (bounded) until it accepts TCP connections.
-    public init(port: Int? = nil, jetStream: Bool = false) throws {
+    ///
+    /// `configuration` is nats-server configuration text (for example `authorization { … }` or `tls { … }`),
+    /// written 0600 to a file passed with `-c`; the address, port and JetStream flags still come from here.
+    public init(port: Int? = nil, jetStream: Bool = false, configuration: String? = nil) throws {
         self.port = try port ?? FreePort.allocate()
         self.jetStream = jetStream
-        self.storeDirectory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("lattice-nats-\(UUID().uuidString)")
+        let name = "lattice-nats-\(UUID().uuidString)"
+        self.storeDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        if let configuration {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(name + ".conf")
+            guard
+                FileManager.default.createFile(
+                    atPath: file.path, contents: Data(configuration.utf8), attributes: [.posixPermissions: 0o600])
+            else { throw TestSupportError("cannot write nats-server configuration \(file.path)") }
+            configurationFile = file
+        } else {
+            configurationFile = nil
+        }
         try start()
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        if let configurationFile { try? FileManager.default.removeItem(at: configurationFile) }
+    }
 
     /// Starts (or restarts, on the same port) the server process.
     public func start() throws {
@@ -32,6 +50,7 @@ public final class NATSServerProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         var arguments = ["-a", "127.0.0.1", "-p", String(port)]
+        if let configurationFile { arguments = ["-c", configurationFile.path] + arguments }
         if jetStream { arguments += ["-js", "-sd", storeDirectory.path] }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice

@@ -10,6 +10,15 @@ public struct HostData: Codable, Sendable, Equatable {
     public var latticeRPCUserJWT: String
     public var latticeRPCUserSeed: String
     public var latticeRPCTLS: Bool
+    /// Extensions (DESIGN §11): the other ways a provider may have to prove itself to NATS, and TLS
+    /// material as PEM text. Absent when unused, so wasmCloud-era providers see the fields they know.
+    public var latticeRPCUser: String?
+    public var latticeRPCPassword: String?
+    public var latticeRPCToken: String?
+    public var latticeRPCTLSCA: String?
+    /// A client certificate and its key, for servers that verify clients (`tls { verify: true }`).
+    public var latticeRPCTLSCert: String?
+    public var latticeRPCTLSKey: String?
     public var providerKey: String
     public var instanceID: String
     public var linkDefinitions: [LinkDefinition]
@@ -30,6 +39,12 @@ public struct HostData: Codable, Sendable, Equatable {
         case latticeRPCUserJWT = "lattice_rpc_user_jwt"
         case latticeRPCUserSeed = "lattice_rpc_user_seed"
         case latticeRPCTLS = "lattice_rpc_tls"
+        case latticeRPCUser = "lattice_rpc_user"
+        case latticeRPCPassword = "lattice_rpc_password"
+        case latticeRPCToken = "lattice_rpc_token"
+        case latticeRPCTLSCA = "lattice_rpc_tls_ca"
+        case latticeRPCTLSCert = "lattice_rpc_tls_cert"
+        case latticeRPCTLSKey = "lattice_rpc_tls_key"
         case providerKey = "provider_key"
         case instanceID = "instance_id"
         case linkDefinitions = "link_definitions"
@@ -82,6 +97,12 @@ public struct HostData: Codable, Sendable, Equatable {
         } else {
             latticeRPCTLS = (try c.decodeIfPresent(Int.self, forKey: .latticeRPCTLS) ?? 0) != 0
         }
+        latticeRPCUser = try c.decodeIfPresent(String.self, forKey: .latticeRPCUser)
+        latticeRPCPassword = try c.decodeIfPresent(String.self, forKey: .latticeRPCPassword)
+        latticeRPCToken = try c.decodeIfPresent(String.self, forKey: .latticeRPCToken)
+        latticeRPCTLSCA = try c.decodeIfPresent(String.self, forKey: .latticeRPCTLSCA)
+        latticeRPCTLSCert = try c.decodeIfPresent(String.self, forKey: .latticeRPCTLSCert)
+        latticeRPCTLSKey = try c.decodeIfPresent(String.self, forKey: .latticeRPCTLSKey)
         providerKey = try c.decode(String.self, forKey: .providerKey)
         instanceID = try c.decodeIfPresent(String.self, forKey: .instanceID) ?? ""
         linkDefinitions = try c.decodeIfPresent([LinkDefinition].self, forKey: .linkDefinitions) ?? []

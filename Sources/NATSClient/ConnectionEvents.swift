@@ -150,6 +150,19 @@ func reconnectDelayThunk(_ connection: OpaquePointer?, _ attempts: Int32, _ clos
     connectionCallbacks(closure)?.reconnectDelay(attempt: Int(attempts)) ?? 1000
 }
 
+/// Hands cnats the user JWT held in memory; cnats frees the returned copy.
+func userJWTThunk(
+    _ jwt: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+    _ closure: UnsafeMutableRawPointer?
+) -> natsStatus {
+    guard let callbacks = connectionCallbacks(closure), case .userJWT(let token, _) = callbacks.authentication else {
+        return NATS_ERR
+    }
+    jwt?.pointee = strdup(token)
+    return NATS_OK
+}
+
 /// Signs the server's nonce with the caller's nkey; cnats frees the returned buffer.
 func nkeySignatureThunk(
     _ errorText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
@@ -158,9 +171,12 @@ func nkeySignatureThunk(
     _ nonce: UnsafePointer<CChar>?,
     _ closure: UnsafeMutableRawPointer?
 ) -> natsStatus {
-    guard let callbacks = connectionCallbacks(closure), let nonce,
-        case .nkey(_, let sign) = callbacks.authentication
-    else { return NATS_ERR }
+    guard let callbacks = connectionCallbacks(closure), let nonce else { return NATS_ERR }
+    let sign: @Sendable ([UInt8]) throws -> [UInt8]
+    switch callbacks.authentication {
+    case .nkey(_, let signer), .userJWT(_, let signer): sign = signer
+    default: return NATS_ERR
+    }
     do {
         let bytes = try sign(Array(String(cString: nonce).utf8))
         guard let buffer = malloc(bytes.count)?.assumingMemoryBound(to: UInt8.self) else { return NATS_NO_MEMORY }

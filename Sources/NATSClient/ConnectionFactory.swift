@@ -29,16 +29,49 @@ enum ConnectionFactory {
     }
 
     private static func connectFailure(_ status: natsStatus, options: NATSConnectionOptions) -> NATSError {
-        let servers = options.servers.joined(separator: ", ")
+        let servers = options.servers.map(RedactedURL.redact).joined(separator: ", ")
         let underlying = CStatusFunnel.error(for: status, operation: "connecting")
         switch status {
         case NATS_NO_SERVER:
             return NATSError(kind: .noServer, message: "NATS unreachable at \(servers)")
         case NATS_CONNECTION_AUTH_FAILED, NATS_NOT_PERMITTED:
-            return NATSError(kind: .authorization, message: "NATS at \(servers) refused the credentials")
+            if case .none = options.authentication, !options.servers.contains(where: { RedactedURL.redact($0) != $0 }) {
+                return NATSError(
+                    kind: .authorization,
+                    message:
+                        "NATS at \(servers) requires credentials and none were given: pass --nats-creds, --nats-nkey, --nats-user or --nats-token-file (for a local host's embedded server, its --cache-dir)"
+                )
+            }
+            return NATSError(
+                kind: .authorization,
+                message:
+                    "NATS at \(servers) refused the credentials (authorization violation); check the user, password, token, nkey or creds given"
+            )
+        case NATS_SSL_ERROR:
+            return tlsFailure(underlying, servers: servers)
         default:
             return NATSError(kind: underlying.kind, message: "NATS unreachable at \(servers): \(underlying.message)")
         }
+    }
+
+    /// OpenSSL verification codes that all mean: no trusted CA signed the server's certificate.
+    private static let untrustedCodes: Set<String> = ["2", "18", "19", "20", "21"]
+
+    /// One line for a failed TLS handshake, from cnats' "SSL handshake error: CODE:REASON:depth=…" detail.
+    private static func tlsFailure(_ underlying: NATSError, servers: String) -> NATSError {
+        let detail = underlying.message.components(separatedBy: "SSL handshake error: ").last ?? underlying.message
+        let fields = detail.split(separator: ":", maxSplits: 2).map(String.init)
+        if fields.count >= 2, untrustedCodes.contains(fields[0]) {
+            return NATSError(
+                kind: underlying.kind,
+                message:
+                    "TLS to NATS at \(servers) failed: the server's certificate is not signed by a trusted CA (\(fields[1])); pass the CA that signed it with --tls-ca"
+            )
+        }
+        let reason = fields.count >= 2 ? fields[1] : detail
+        return NATSError(
+            kind: underlying.kind,
+            message: "TLS to NATS at \(servers) failed: \(reason); check --tls-ca, --tls-cert and --tls-key")
     }
 
     private static func configure(
@@ -102,6 +135,11 @@ enum ConnectionFactory {
         case .credentialsFile(let path):
             try CStatusFunnel.check(
                 natsOptions_SetUserCredentialsFromFiles(natsOptions, path, nil), "loading credentials '\(path)'")
+        case .userJWT:
+            try CStatusFunnel.check(
+                natsOptions_SetUserCredentialsCallbacks(
+                    natsOptions, userJWTThunk, closure, nkeySignatureThunk, closure),
+                "setting user JWT")
         }
     }
 
@@ -109,6 +147,16 @@ enum ConnectionFactory {
         try CStatusFunnel.check(natsOptions_SetSecure(natsOptions, true), "enabling TLS")
         if let ca = tls.caFile {
             try CStatusFunnel.check(natsOptions_LoadCATrustedCertificates(natsOptions, ca), "loading CA file '\(ca)'")
+        }
+        if let pem = tls.caCertificates {
+            try CStatusFunnel.check(natsOptions_SetCATrustedCertificates(natsOptions, pem), "loading CA certificates")
+        }
+        if let chain = tls.certificateChain, let key = tls.privateKey {
+            try CStatusFunnel.check(
+                natsOptions_SetCertificatesChain(natsOptions, chain, key), "loading the client certificate")
+        } else if tls.certificateChain != nil || tls.privateKey != nil {
+            throw NATSError(
+                kind: .invalidArgument, message: "a TLS client certificate needs both its certificate and its key")
         }
         if let certificate = tls.certificateFile, let key = tls.keyFile {
             try CStatusFunnel.check(

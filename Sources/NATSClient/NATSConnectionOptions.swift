@@ -9,18 +9,31 @@ public struct NATSConnectionOptions: Sendable {
         case nkey(publicKey: String, sign: @Sendable ([UInt8]) throws -> [UInt8])
         /// A `.creds` file holding a user JWT and its seed.
         case credentialsFile(path: String)
+        /// A user JWT held in memory, with the nonce signed by the caller (a provider gets both through host data).
+        case userJWT(jwt: String, sign: @Sendable ([UInt8]) throws -> [UInt8])
     }
 
-    /// Client-side TLS material; any file left nil is not loaded.
+    /// Client-side TLS material, from files or as PEM text; anything left nil is not loaded.
     public struct TLS: Sendable {
         public var caFile: String?
         public var certificateFile: String?
         public var keyFile: String?
+        /// PEM text of the trusted CA certificates, for material that arrived without a file (host data).
+        public var caCertificates: String?
+        /// PEM text of the client certificate chain and its key; both or neither.
+        public var certificateChain: String?
+        public var privateKey: String?
 
-        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+        public init(
+            caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+            caCertificates: String? = nil, certificateChain: String? = nil, privateKey: String? = nil
+        ) {
             self.caFile = caFile
             self.certificateFile = certificateFile
             self.keyFile = keyFile
+            self.caCertificates = caCertificates
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
         }
     }
 
@@ -58,7 +71,8 @@ public struct NATSConnectionOptions: Sendable {
             throw NATSError(kind: .invalidArgument, message: "no NATS server URL was given")
         }
         for url in servers where !(url.hasPrefix("nats://") || url.hasPrefix("tls://") || !url.contains("://")) {
-            throw NATSError(kind: .invalidArgument, message: "unsupported NATS URL scheme in '\(url)'")
+            throw NATSError(
+                kind: .invalidArgument, message: "unsupported NATS URL scheme in '\(RedactedURL.redact(url))'")
         }
         return self
     }

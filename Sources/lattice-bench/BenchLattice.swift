@@ -37,7 +37,7 @@ struct BenchLattice {
             executable: BenchProducts.path("lattice-host"),
             arguments: [
                 "start", "--nats-url", nats.url, "--host-seed", hostKey.seed!, "--cluster-seed", cluster.seed!,
-                "--cache-dir", work + "/cache", "--log-level", "error",
+                "--cache-dir", work + "/cache", "--log-level", "error", "--allow-file-load",
             ])
         request.stderr = .null
         request.stdout = .null

@@ -65,7 +65,7 @@ enum ShutdownSuite {
             executable: BenchProducts.path("lattice-host"),
             arguments: [
                 "start", "--nats-url", bench.nats.url, "--host-seed", key.seed!, "--cache-dir", cache,
-                "--log-level", "error", "--shutdown-timeout", "20s",
+                "--log-level", "error", "--shutdown-timeout", "20s", "--allow-file-load",
             ])
         request.stderr = .null
         request.stdout = .null

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatticeCommandLine
 import LatticeHost
 
 /// The flags of `lattice-host start` and `console`; each falls back to its `LATTICE_*` variable.
@@ -10,11 +11,17 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Lattice prefix. [LATTICE_LATTICE] (default: default)")
     var lattice: String?
 
-    @Option(help: "Host seed (SN…); default: ad hoc. [LATTICE_HOST_SEED]")
+    @Option(help: "Host seed (SN…) on argv, development only (ps shows it). Default: ad hoc. [LATTICE_HOST_SEED]")
     var hostSeed: String?
 
-    @Option(help: "Cluster seed (SC…) that signs invocations; default: ad hoc. [LATTICE_CLUSTER_SEED]")
+    @Option(help: "File (mode 0600) holding the host seed (SN…). [LATTICE_HOST_SEED_FILE]")
+    var hostSeedFile: String?
+
+    @Option(help: "Cluster seed (SC…) on argv, development only (ps shows it). Default: ad hoc. [LATTICE_CLUSTER_SEED]")
     var clusterSeed: String?
+
+    @Option(help: "File (mode 0600) holding the cluster seed (SC…) that signs invocations. [LATTICE_CLUSTER_SEED_FILE]")
+    var clusterSeedFile: String?
 
     @Option(help: "Extra trusted cluster issuers (C…), comma-separated. [LATTICE_CLUSTER_ISSUERS]")
     var clusterIssuers: String?
@@ -22,7 +29,10 @@ struct HostOptions: ParsableArguments {
     @Option(name: .customLong("label"), help: "A host label key=value; repeatable. [LATTICE_LABELS=k=v,k2=v2]")
     var labels: [String] = []
 
-    @Option(help: "Provider cache directory. [LATTICE_CACHE_DIR] (default: $TMPDIR/latticecache)")
+    @Option(
+        help:
+            "Provider cache directory: yours, not writable by group or others. [LATTICE_CACHE_DIR] (default: $XDG_CACHE_HOME/lattice or ~/.cache/lattice)"
+    )
     var cacheDir: String?
 
     @Option(help: "Bound on a whole stop, e.g. 10s. [LATTICE_SHUTDOWN_TIMEOUT]")
@@ -40,7 +50,7 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [LATTICE_LOG_LEVEL]")
     var logLevel: String?
 
-    @Option(help: "Serve Prometheus metrics at HOST:PORT. [LATTICE_METRICS_ADDR]")
+    @Option(help: "Serve Prometheus metrics at HOST:PORT; :PORT means 127.0.0.1. [LATTICE_METRICS_ADDR]")
     var metricsAddr: String?
 
     @Option(help: "Fuel budget per actor invocation (about one unit per wasm instruction). [LATTICE_ACTOR_FUEL]")
@@ -55,6 +65,28 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Pid file for daemon mode. [LATTICE_PID_FILE]")
     var pidFile: String?
 
+    @Flag(
+        help:
+            "Let la and lp load local files: whoever may publish control commands can then run any file this host can read. [LATTICE_ALLOW_FILE_LOAD=1]"
+    )
+    var allowFileLoad = false
+
+    @Option(help: "Accept only artifacts signed by these accounts (A…), comma-separated. [LATTICE_TRUSTED_ISSUERS]")
+    var trustedIssuers: String?
+
+    @Option(help: "Largest artifact read or inflated, e.g. 256MiB, 10MB or bytes. [LATTICE_MAX_ARTIFACT_SIZE]")
+    var maxArtifactSize: String?
+
+    @OptionGroup(title: "NATS credentials and TLS") var nats: NATSCredentialOptions
+
+    @OptionGroup(title: "NATS credentials of the providers this host starts") var providerNATS:
+        ProviderNATSCredentialOptions
+
+    /// A seed, resolved by the one rule `SecretFile.resolve` gives host and CLI alike.
+    private func seed(_ flag: String?, file: String?, name: String, environment: [String: String]) throws -> String? {
+        try SecretFile.resolve(name, argv: flag, file: file, environment: environment)
+    }
+
     /// Merges flags over environment over defaults, rejecting malformed values with one clear line.
     func configuration(environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> HostConfiguration
@@ -66,9 +98,21 @@ struct HostOptions: ParsableArguments {
         }
         var configuration = HostConfiguration()
         configuration.natsURL = value(natsURL, "NATS_URL")
+        configuration.natsCredentials = try nats.credentials(environment: environment)
+        configuration.providerNATSCredentials = try providerNATS.credentials(
+            environment: environment, hostTLS: configuration.natsCredentials.tls)
+        if configuration.natsURL == nil,
+            !configuration.natsCredentials.isEmpty || configuration.providerNATSCredentials != nil
+        {
+            throw HostError.configuration(
+                "NATS credential and TLS options need --nats-url: the embedded nats-server uses generated credentials")
+        }
         configuration.lattice = value(lattice, "LATTICE") ?? "default"
-        configuration.hostSeed = value(hostSeed, "HOST_SEED")
-        configuration.clusterSeed = value(clusterSeed, "CLUSTER_SEED")
+        configuration.hostSeed = try seed(hostSeed, file: hostSeedFile, name: "host-seed", environment: environment)
+        configuration.clusterSeed = try seed(
+            clusterSeed, file: clusterSeedFile, name: "cluster-seed", environment: environment)
+        configuration.seedFlagsOnCommandLine = [("--host-seed", hostSeed), ("--cluster-seed", clusterSeed)]
+            .filter { $0.1?.isEmpty == false }.map(\.0)
         configuration.extraClusterIssuers = value(clusterIssuers, "CLUSTER_ISSUERS").map(ConfigurationValue.list) ?? []
         let labelPairs = labels.isEmpty ? (environment["LATTICE_LABELS"].map(ConfigurationValue.list) ?? []) : labels
         configuration.labels = try ConfigurationValue.labels(labelPairs)
@@ -97,6 +141,14 @@ struct HostOptions: ParsableArguments {
         configuration.pidFile = value(pidFile, "PID_FILE")
         if let text = value(clockSkew, "CLOCK_SKEW") {
             configuration.clockSkew = try ConfigurationValue.duration(text, name: "--clock-skew")
+        }
+        configuration.allowFileLoad =
+            allowFileLoad || ["1", "true", "yes"].contains(environment["LATTICE_ALLOW_FILE_LOAD"]?.lowercased() ?? "")
+        if let text = value(trustedIssuers, "TRUSTED_ISSUERS") {
+            configuration.trustedIssuers = try ConfigurationValue.accountKeys(text, name: "--trusted-issuers")
+        }
+        if let text = value(maxArtifactSize, "MAX_ARTIFACT_SIZE") {
+            configuration.maxArtifactSize = try ByteSize.parse(text, name: "--max-artifact-size")
         }
         if let text = value(actorFuel, "ACTOR_FUEL") {
             guard let fuel = UInt64(text), fuel > 0 else {

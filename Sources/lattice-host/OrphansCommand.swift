@@ -7,7 +7,8 @@ import LatticeWire
 struct OrphansCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orphans",
-        abstract: "List processes running from the provider cache and whether their host is alive; --reap ends orphans."
+        abstract:
+            "List processes whose executable (/proc/PID/exe) is in the provider cache and whose user is yours or the cache's owner, and whether their host is alive; --reap ends orphans."
     )
 
     @Option(help: "Provider cache directory. [LATTICE_CACHE_DIR]") var cacheDir: String?

@@ -14,7 +14,14 @@ struct StartCommand: AsyncParsableCommand {
     var daemon = false
 
     func run() async throws {
-        let configuration = try options.configuration()
+        var handoff: DaemonHandoff?
+        if ProcessInfo.processInfo.environment[DaemonLauncher.childMarker] != nil {
+            // The daemon child: seeds and credentials come on stdin, never on argv or in the environment.
+            handoff = try DaemonHandoff.receive()
+            handoff?.restoreEnvironment()
+        }
+        var configuration = try options.configuration()
+        if let handoff { configuration = handoff.apply(to: configuration) }
         let environment = ProcessInfo.processInfo.environment
         if daemon || environment["LATTICE_DAEMON"] == "1" {
             if environment[DaemonLauncher.childMarker] == nil {

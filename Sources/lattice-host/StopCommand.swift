@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatticeCommandLine
 import LatticeHost
 import NATSClient
 
@@ -24,6 +25,8 @@ struct StopCommand: AsyncParsableCommand {
     @Option(help: "Bound on the host's stop, e.g. 10s.")
     var timeout: String = "10s"
 
+    @OptionGroup(title: "NATS credentials and TLS (the state file keeps none)") var nats: NATSCredentialOptions
+
     func run() async throws {
         var configuration = HostConfiguration()
         let environment = ProcessInfo.processInfo.environment
@@ -32,6 +35,7 @@ struct StopCommand: AsyncParsableCommand {
         if let cacheDir { configuration.cacheDirectory = cacheDir }
         let bound = try ConfigurationValue.duration(timeout, name: "--timeout")
         do {
+            configuration.natsCredentials = try nats.credentials(environment: environment)
             try await DaemonStopper.stop(configuration: configuration, timeout: bound)
         } catch let error as HostError {
             FileHandle.standardError.write(Data("lattice-host stop: \(error)\n".utf8))

@@ -15,8 +15,15 @@ struct ActorCommand: ParsableCommand {
         @Argument(help: "The .wasm module.") var file: String
         @Option(help: "Actor name.") var name: String
         @Option(help: "Capability contracts, comma-separated (e.g. wasmcloud:httpserver).") var caps: String = ""
-        @Option(help: "Account seed (SA…) that signs; generated when absent.") var issuerSeed: String?
-        @Option(help: "Module seed (SM…); generated when absent.") var moduleSeed: String?
+        @Option(
+            help:
+                "File (mode 0600) holding the account seed (SA…) that signs; generated when absent. [LATTICE_ISSUER_SEED]"
+        )
+        var issuerSeedFile: String?
+        @Option(help: "File (mode 0600) holding the module seed (SM…); generated when absent. [LATTICE_MODULE_SEED]")
+        var moduleSeedFile: String?
+        @Option(help: "Account seed on the command line (development only: ps shows it).") var issuerSeed: String?
+        @Option(help: "Module seed on the command line (development only: ps shows it).") var moduleSeed: String?
         @Option(help: "Output file (default: NAME_s.wasm).") var output: String?
 
         func run() async throws {
@@ -24,8 +31,10 @@ struct ActorCommand: ParsableCommand {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw CLIError("cannot read '\(file)'")
                 }
-                let issuer = try seededKey(issuerSeed, .account, "--issuer-seed")
-                let module = try seededKey(moduleSeed, .module, "--module-seed")
+                let issuer = try SeedSource(name: "issuer-seed", prefix: .account).keyOrGenerated(
+                    argv: issuerSeed, file: issuerSeedFile)
+                let module = try SeedSource(name: "module-seed", prefix: .module).keyOrGenerated(
+                    argv: moduleSeed, file: moduleSeedFile)
                 let capabilities = caps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                     .filter { !$0.isEmpty }
                 let signed: [UInt8]
@@ -43,19 +52,6 @@ struct ActorCommand: ParsableCommand {
             }
         }
     }
-}
-
-/// Loads a seed of the expected kind, or generates a key when none is given.
-func seededKey(_ seed: String?, _ prefix: NKeyPrefix, _ flag: String) throws -> KeyPair {
-    guard let seed else { return KeyPair.generate(prefix) }
-    let pair: KeyPair
-    do {
-        pair = try KeyPair(seed: seed)
-    } catch {
-        throw CLIError("\(flag) is not a valid seed: \(error)")
-    }
-    guard pair.prefix == prefix else { throw CLIError("\(flag) must be a \(prefix) seed") }
-    return pair
 }
 
 extension StartCommand {
@@ -107,18 +103,18 @@ struct CallCommand: AsyncParsableCommand {
     @Argument(help: "Actor key (M…).") var actor: String
     @Argument(help: "Operation, e.g. Echo.") var operation: String
     @Argument(help: "Payload (text).") var data: String = ""
-    @Option(help: "Cluster seed (SC…) trusted by the hosts. [LATTICE_CLUSTER_SEED]") var clusterSeed: String?
+    @Option(help: "File (mode 0600) holding the cluster seed (SC…) the hosts trust. [LATTICE_CLUSTER_SEED]")
+    var clusterSeedFile: String?
+    @Option(help: "Cluster seed on the command line (development only: ps shows it).") var clusterSeed: String?
 
     func run() async throws {
         try await runReportingErrors {
             guard NKeys.isValidPublicKey(actor, prefixes: [.module]) else {
                 throw CLIError("'\(actor)' is not an actor key (M…)")
             }
-            guard let seed = clusterSeed ?? ProcessInfo.processInfo.environment["LATTICE_CLUSTER_SEED"] else {
-                throw CLIError(
-                    "--cluster-seed is required: hosts accept only invocations signed by a trusted cluster key")
-            }
-            let key = try seededKey(seed, .cluster, "--cluster-seed")
+            let key = try SeedSource(name: "cluster-seed", prefix: .cluster).requiredKey(
+                argv: clusterSeed, file: clusterSeedFile,
+                why: "hosts accept only invocations signed by a trusted cluster key")
             let invocation = try Invocation.signed(
                 origin: WasmCloudEntity(publicKey: key.publicKey),
                 target: WasmCloudEntity(publicKey: actor), operation: operation, msg: Array(data.utf8),

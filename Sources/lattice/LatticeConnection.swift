@@ -1,11 +1,16 @@
 import ArgumentParser
 import Foundation
+import LatticeCommandLine
+import LatticeHost
 import LatticeWire
 import NATSClient
 
 /// Where the lattice is: shared by every command that talks to NATS.
 struct LatticeOptions: ParsableArguments {
-    @Option(help: "NATS URL. [LATTICE_NATS_URL] (default nats://127.0.0.1:4222)")
+    @Option(
+        help:
+            "NATS URL. [LATTICE_NATS_URL] (default: the embedded server of a local host, from its cache directory, else nats://127.0.0.1:4222)"
+    )
     var natsURL: String?
 
     @Option(help: "Lattice prefix. [LATTICE_LATTICE] (default: default)")
@@ -14,9 +19,13 @@ struct LatticeOptions: ParsableArguments {
     @Option(help: "Request timeout, e.g. 2s.")
     var requestTimeout: String = "2s"
 
-    var resolvedURL: String {
-        natsURL ?? ProcessInfo.processInfo.environment["LATTICE_NATS_URL"] ?? "nats://127.0.0.1:4222"
-    }
+    @Option(
+        help:
+            "Cache directory of a local host run without --nats-url: its embedded-nats.json gives the URL and credentials. [LATTICE_CACHE_DIR]"
+    )
+    var cacheDir: String?
+
+    @OptionGroup(title: "NATS credentials and TLS") var credentials: NATSCredentialOptions
 
     var subjects: Subjects {
         Subjects(lattice: lattice ?? ProcessInfo.processInfo.environment["LATTICE_LATTICE"] ?? "default")
@@ -28,12 +37,24 @@ struct LatticeOptions: ParsableArguments {
 
     /// Connects or fails with the one line an operator needs.
     func connect() async throws -> NATSConnection {
-        var options = NATSConnectionOptions(url: resolvedURL, name: "lattice")
+        let environment = ProcessInfo.processInfo.environment
+        let target: (url: String, credentials: NATSCredentials)
+        do {
+            let url = natsURL ?? environment["LATTICE_NATS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            target = try NATSCredentials.forClient(
+                url: url, credentials: try credentials.credentials(environment: environment),
+                cacheDirectory: cacheDir ?? HostConfiguration.defaultCacheDirectory())
+        } catch let error as HostError {
+            throw CLIError(error.description)
+        }
+        var options = target.credentials.connectionOptions(url: target.url, name: "lattice")
         options.connectTimeout = .seconds(2)
         do {
             return try await NATSConnection.connect(options)
+        } catch let error as NATSError where error.kind != .noServer {
+            throw CLIError(error.description)
         } catch {
-            throw CLIError("NATS unreachable at \(resolvedURL)")
+            throw CLIError("NATS unreachable at \(RedactedURL.redact(target.url))")
         }
     }
 }

@@ -15,8 +15,16 @@ struct ParCommand: ParsableCommand {
         @Option(help: "Provider name.") var name: String
         @Option(help: "Vendor.") var vendor: String = "lattice"
         @Option(help: "Revision.") var revision: Int = 1
-        @Option(help: "Account seed (SA…) that signs the claims; generated when absent.") var issuerSeed: String?
-        @Option(help: "Provider seed (SV…); generated when absent.") var providerSeed: String?
+        @Option(
+            help:
+                "File (mode 0600) holding the account seed (SA…) that signs; generated when absent. [LATTICE_ISSUER_SEED]"
+        )
+        var issuerSeedFile: String?
+        @Option(
+            help: "File (mode 0600) holding the provider seed (SV…); generated when absent. [LATTICE_PROVIDER_SEED]")
+        var providerSeedFile: String?
+        @Option(help: "Account seed on the command line (development only: ps shows it).") var issuerSeed: String?
+        @Option(help: "Provider seed on the command line (development only: ps shows it).") var providerSeed: String?
         @Option(help: "Output file (default: NAME.par, or NAME.par.gz with --compress).") var output: String?
         @Flag(help: "gzip the archive.") var compress = false
 
@@ -25,8 +33,10 @@ struct ParCommand: ParsableCommand {
                 guard let bytes = FileManager.default.contents(atPath: binary) else {
                     throw CLIError("cannot read '\(binary)'")
                 }
-                let issuer = try seededKey(issuerSeed, .account, "--issuer-seed")
-                let provider = try seededKey(providerSeed, .service, "--provider-seed")
+                let issuer = try SeedSource(name: "issuer-seed", prefix: .account).keyOrGenerated(
+                    argv: issuerSeed, file: issuerSeedFile)
+                let provider = try SeedSource(name: "provider-seed", prefix: .service).keyOrGenerated(
+                    argv: providerSeed, file: providerSeedFile)
                 let archive = try ProviderArchive.create(
                     binary: [UInt8](bytes), contractID: contract, name: name, vendor: vendor, revision: revision,
                     issuer: issuer, provider: provider, compress: compress)

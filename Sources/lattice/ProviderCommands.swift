@@ -60,21 +60,16 @@ struct QuitCommand: AsyncParsableCommand {
         commandName: "quit", abstract: "Tell every provider of a (dead) host to quit, to clean up its orphans.")
     @OptionGroup var lattice: LatticeOptions
     @Option(help: "The host whose providers must quit (N…).") var host: String
-    @Option(help: "Cluster seed (SC…) the providers trust. [LATTICE_CLUSTER_SEED]") var clusterSeed: String?
+    @Option(help: "File (mode 0600) holding the cluster seed (SC…) the providers trust. [LATTICE_CLUSTER_SEED]")
+    var clusterSeedFile: String?
+    @Option(help: "Cluster seed on the command line (development only: ps shows it).") var clusterSeed: String?
 
     func run() async throws {
         try await runReportingErrors {
             try requireHostID(host)
-            guard let seed = clusterSeed ?? ProcessInfo.processInfo.environment["LATTICE_CLUSTER_SEED"] else {
-                throw CLIError("--cluster-seed is required: providers obey only quits signed by a trusted cluster key")
-            }
-            let key: KeyPair
-            do {
-                key = try KeyPair(seed: seed)
-            } catch {
-                throw CLIError("--cluster-seed is not a valid seed: \(error)")
-            }
-            guard key.prefix == .cluster else { throw CLIError("--cluster-seed must be a cluster seed (SC…)") }
+            let key = try SeedSource(name: "cluster-seed", prefix: .cluster).requiredKey(
+                argv: clusterSeed, file: clusterSeedFile,
+                why: "providers obey only quits signed by a trusted cluster key")
             let claims = try QuitClaims.sign(
                 hostID: host, audience: QuitClaims.broadcastAudience, clusterKey: key,
                 now: Date().timeIntervalSince1970)

@@ -76,9 +76,12 @@ struct HostStopTests {
             host.process.output.split(separator: "\n").first { $0.contains("embedded NATS listening") }
                 .flatMap { $0.split(separator: "(pid ").last?.split(separator: ")").first }
                 .flatMap { Int32($0) })
-        let listed = try BuiltProducts.run("lattice", ["get", "hosts", "--nats-url", url])
+        // The embedded server demands the credentials its host recorded in its cache directory.
+        let listed = try BuiltProducts.run(
+            "lattice", ["get", "hosts", "--nats-url", url, "--cache-dir", host.cacheDirectory])
         #expect(listed.output.contains(host.hostID))
-        let stopped = try BuiltProducts.run("lattice", ["stop", "host", host.hostID, "--nats-url", url])
+        let stopped = try BuiltProducts.run(
+            "lattice", ["stop", "host", host.hostID, "--nats-url", url, "--cache-dir", host.cacheDirectory])
         #expect(stopped.status == 0, "\(stopped.output)")
         #expect(host.process.waitForExit(timeout: 10) == 0)
         #expect(Deadline.poll(timeout: 5) { !ProcessReaper.isAlive(natsPID) })

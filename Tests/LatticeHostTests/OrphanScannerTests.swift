@@ -10,20 +10,24 @@ import Testing
 
 @Suite("Orphans: found through /proc and reaped", .serialized)
 struct OrphanScannerTests {
-    /// A foreign (non-SDK) provider that ignores SIGTERM, started from a cache path.
+    /// A foreign (non-SDK) provider that ignores SIGTERM, started from a cache path. It is a copy of the
+    /// system shell, not a script, because the scanner trusts only `/proc/PID/exe` (a script's is the shell);
+    /// it waits in the builtin `read`, so no forked child ever shares its executable.
     func foreignProvider(cache: String, key: String, hostPID: Int32) throws -> ManagedProcess {
         let folder = "\(cache)/\(key)/0"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = "\(folder)/wasmcloud_test_default"
-        try "#!/bin/sh\ntrap '' TERM\nwhile true; do sleep 0.2; done\n".write(
-            toFile: path, atomically: true, encoding: .utf8)
+        try #require(
+            FileManager.default.createFile(
+                atPath: path, contents: FileManager.default.contents(atPath: "/bin/sh"),
+                attributes: [.posixPermissions: 0o755]))
         chmod(path, 0o755)
         return try ManagedProcess(
-            path, [],
+            path, ["-c", "trap '' TERM; read line"],
             environment: [
                 "LATTICE_HOST_ID": "NDEADHOST", "LATTICE_HOST_PID": String(hostPID), "LATTICE_PROVIDER_KEY": key,
                 "LATTICE_LINK_NAME": "default",
-            ])
+            ], withStdin: true)
     }
 
     func deadPID() throws -> Int32 {

@@ -14,17 +14,21 @@ final class TestHost: @unchecked Sendable {
 
     init(
         natsURL: String?, lattice: String = "default", extraArguments: [String] = [], command: String = "start",
-        withStdin: Bool = false
+        withStdin: Bool = false, allowFileLoad: Bool = true
     ) throws {
         self.lattice = lattice
         cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lh-\(UUID().uuidString)").path
         var arguments = [
-            command, "--lattice", lattice, "--host-seed", hostKey.seed!, "--cache-dir", cacheDirectory,
+            command, "--lattice", lattice, "--cache-dir", cacheDirectory,
             "--heartbeat-interval", "1s",
         ]
         if let natsURL { arguments += ["--nats-url", natsURL] }
+        // Tests start artifacts from local files, which a host refuses unless told otherwise.
+        if allowFileLoad { arguments.append("--allow-file-load") }
+        // The seed goes through the environment, never argv (where `ps` shows it).
         process = try ManagedProcess(
-            BuiltProducts.path("lattice-host"), arguments + extraArguments, withStdin: withStdin)
+            BuiltProducts.path("lattice-host"), arguments + extraArguments,
+            environment: ["LATTICE_HOST_SEED": hostKey.seed!], withStdin: withStdin)
         guard process.waitForOutput("joined lattice", timeout: 20) else {
             process.terminate()
             throw TestSupportError("host did not start:\n\(process.output)")

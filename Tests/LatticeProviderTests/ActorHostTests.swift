@@ -106,10 +106,8 @@ struct ActorHostTests {
 
         let call = try BuiltProducts.run(
             "lattice",
-            [
-                "call", echo.key, "Echo", "hello lattice", "--cluster-seed", host.clusterKey.seed!, "--nats-url",
-                server.url,
-            ])
+            ["call", echo.key, "Echo", "hello lattice", "--nats-url", server.url],
+            environment: ["LATTICE_CLUSTER_SEED": host.clusterKey.seed!])
         #expect(call.status == 0, "\(call.output)")
         #expect(call.output.contains("hello lattice"))
 

@@ -92,10 +92,8 @@ struct ActorToProviderTests {
         for _ in 0..<3 {
             let call = try BuiltProducts.run(
                 "lattice",
-                [
-                    "call", counter.key, "Counter.Increment", "--cluster-seed", host.clusterKey.seed!, "--nats-url",
-                    server.url,
-                ])
+                ["call", counter.key, "Counter.Increment", "--nats-url", server.url],
+                environment: ["LATTICE_CLUSTER_SEED": host.clusterKey.seed!])
             #expect(call.status == 0, "\(call.output)")
             answers.append(call.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }

@@ -65,7 +65,8 @@ struct ProviderMonitoringTests {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("purge-\(UUID())").path
         let console = try ManagedProcess(
             BuiltProducts.path("lattice-host"),
-            ["console", "--nats-url", server.url, "--host-seed", key.seed!, "--cache-dir", cache], withStdin: true)
+            ["console", "--nats-url", server.url, "--host-seed", key.seed!, "--cache-dir", cache, "--allow-file-load"],
+            withStdin: true)
         defer { console.terminate() }
         #expect(console.waitForOutput("joined lattice"))
         let client = try await testClient(server)
@@ -92,12 +93,18 @@ struct ProviderMonitoringTests {
         let key = KeyPair.generate(.service).publicKey
         let folder = "\(cache)/\(key)/0"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // A copy of the shell, not a script: orphans are recognised by /proc/PID/exe only. It waits in the
+        // builtin `read`, on a pipe that stays open.
         let path = "\(folder)/x_default"
-        try "#!/bin/sh\nwhile true; do sleep 0.2; done\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try #require(
+            FileManager.default.createFile(
+                atPath: path, contents: FileManager.default.contents(atPath: "/bin/sh"),
+                attributes: [.posixPermissions: 0o755]))
         chmod(path, 0o755)
         let orphan = try ManagedProcess(
-            path, [],
-            environment: ["LATTICE_HOST_ID": "NGONE", "LATTICE_HOST_PID": "999999", "LATTICE_PROVIDER_KEY": key])
+            path, ["-c", "read line"],
+            environment: ["LATTICE_HOST_ID": "NGONE", "LATTICE_HOST_PID": "999999", "LATTICE_PROVIDER_KEY": key],
+            withStdin: true)
         defer { orphan.terminate() }
         #expect(Deadline.poll(timeout: 5) { !CacheProcesses.pids(under: cache).isEmpty })
         let host = try ManagedProcess(

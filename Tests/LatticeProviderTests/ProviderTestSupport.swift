@@ -18,11 +18,11 @@ final class ProviderTestHost: @unchecked Sendable {
     var hostID: String { hostKey.publicKey }
     let subjects = Subjects()
 
-    /// `cluster`: a shared cluster key; nil gives a fresh one, passed as --cluster-seed unless `adHoc`.
+    /// `cluster`: a shared cluster key; nil gives a fresh one, passed as LATTICE_CLUSTER_SEED unless `adHoc`.
     init(
         server: NATSServerProcess, shutdownDelay: String = "2s", shutdownTimeout: String = "10s",
         environment: [String: String] = [:], cluster: KeyPair? = nil, adHoc: Bool = false,
-        cacheDirectory: String? = nil, extraArguments: [String] = []
+        cacheDirectory: String? = nil, extraArguments: [String] = [], allowFileLoad: Bool = true
     ) throws {
         self.server = server
         clusterKey = cluster ?? KeyPair.generate(.cluster)
@@ -30,13 +30,18 @@ final class ProviderTestHost: @unchecked Sendable {
             cacheDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lp-\(UUID().uuidString)").path
         var arguments = [
-            "start", "--nats-url", server.url, "--host-seed", hostKey.seed!, "--cache-dir", self.cacheDirectory,
+            "start", "--nats-url", server.url, "--cache-dir", self.cacheDirectory,
             "--provider-shutdown-delay", shutdownDelay, "--shutdown-timeout", shutdownTimeout,
             "--heartbeat-interval", "1s",
         ]
-        if !adHoc { arguments += ["--cluster-seed", clusterKey.seed!] }
+        // Seeds go through the environment, never argv (where `ps` shows them).
+        var seeds = ["LATTICE_HOST_SEED": hostKey.seed!]
+        if !adHoc { seeds["LATTICE_CLUSTER_SEED"] = clusterKey.seed! }
+        // Tests start artifacts from local files, which a host refuses unless told otherwise.
+        if allowFileLoad { arguments.append("--allow-file-load") }
         arguments += extraArguments
-        process = try ManagedProcess(BuiltProducts.path("lattice-host"), arguments, environment: environment)
+        process = try ManagedProcess(
+            BuiltProducts.path("lattice-host"), arguments, environment: seeds.merging(environment) { $1 })
         guard process.waitForOutput("joined lattice", timeout: 20) else {
             process.terminate()
             throw TestSupportError("host did not start:\n\(process.output)")

@@ -79,9 +79,10 @@ struct QuitProtocolTests {
         try await Task.sleep(for: .seconds(1))
         #expect(host.providerPIDs().count == 3, "orphans should survive with the test switch on")
 
+        let seedFile = try SeedFiles.write(host.clusterKey.seed!)
+        defer { try? FileManager.default.removeItem(atPath: seedFile) }
         let result = try BuiltProducts.run(
-            "lattice",
-            ["quit", "--host", host.hostID, "--cluster-seed", host.clusterKey.seed!, "--nats-url", server.url])
+            "lattice", ["quit", "--host", host.hostID, "--cluster-seed-file", seedFile, "--nats-url", server.url])
         #expect(result.status == 0, "\(result.output)")
         #expect(Deadline.poll(timeout: 5) { host.providerPIDs().isEmpty })
         await client.close()
@@ -94,9 +95,9 @@ struct QuitProtocolTests {
         let events = try await Events.record(client)
         let missing = try await host.startProvider(client, reference: "/nonexistent/provider")
         #expect(!missing.accepted)
-        #expect(missing.error.contains("does not exist"))
+        #expect(missing.error == "artifact not found or not readable")
         let failed = await events.waitFor(.providerStartFailed)
-        #expect(failed.first?.data["error"]?.stringValue?.contains("does not exist") == true)
+        #expect(failed.first?.data["error"]?.stringValue == "artifact not found or not readable")
         let noContract = try await host.startProvider(client, reference: testProvider, contract: nil)
         #expect(noContract.error.contains("contract_id is required"))
         await client.close()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Assembles the compose tests' image without a registry or base image: the built binaries, every shared
-# library ldd names for them, nats-server, tini and busybox, and the signed demo artifacts, imported with
-# `podman import`. Users build the same layout from the Dockerfile instead.
+# library ldd names for them, nats-server and its configuration (deploy/nats), tini and busybox, and the
+# signed demo artifacts, imported with `podman import`. Users build the same layout from the Dockerfile instead.
 #   scripts/compose/build-test-image.sh [BIN_DIR]     (default .build/debug; LATTICE_IMAGE names the image)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,7 @@ done
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/lattice-rootfs.XXXXXX")
 trap 'rm -rf "$root" "$root.tar"' EXIT
-mkdir -p "$root"/{opt/lattice/bin,opt/lattice/actors,usr/bin,usr/sbin,bin,etc,root,data,tmp}
+mkdir -p "$root"/{opt/lattice/bin,opt/lattice/actors,opt/lattice/nats,usr/bin,usr/sbin,bin,etc,root,data,tmp}
 chmod 1777 "$root/tmp"
 
 executables=()
@@ -43,6 +43,7 @@ done | sort -u | while read -r library; do
 done
 
 cp actors/*.wasm "$root/opt/lattice/actors/"
+cp deploy/nats/* "$root/opt/lattice/nats/"
 install -m 0755 deploy/lattice-demo "$root/opt/lattice/bin/lattice-demo"
 deploy/prepare-demo.sh "$bin" actors "$root/opt/lattice/demo" >/dev/null
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"

@@ -4,7 +4,9 @@
 #   scripts/compose/run-scenarios.sh        (after scripts/compose/build-test-image.sh)
 #
 # Every scenario asserts; the first failed assertion prints the containers' logs and exits 1. The compose
-# project, its network and the extra containers are removed on every exit, pass or fail.
+# project, its network and the extra containers are removed on every exit, pass or fail. The NATS nodes run
+# deploy/nats/nats-server.conf with passwords made afresh for this run; they reach the containers through the
+# environment (`-e NAME` copies a variable from ours), never through a command line.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/compose/containers.conf}
@@ -20,6 +22,10 @@ operator=${project}-operator
 watcher=${project}-watch
 rogue=${project}-rogue
 started=$(date +%s)
+# The NATS users' passwords: letters and digits, starting with a letter (nats-server parses them).
+for role in OPERATOR HOST PROVIDER ROUTE; do
+    export "LATTICE_${role}_PASSWORD=p$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+done
 
 say() { echo "compose: $*"; }
 now_ms() { date +%s%3N; }
@@ -63,8 +69,13 @@ wait_until() {
     done
 }
 
-# The operator's CLI, run from a container on the compose network.
+# The operator's CLI, run from a container on the compose network (started with the operator's login).
 op() { podman exec -e LATTICE_NATS_URL="$nats_urls" "$operator" lattice "$@"; }
+# Starts a container on the compose network logged in as the operator.
+run_as_operator() {
+    LATTICE_NATS_USER=operator LATTICE_NATS_PASSWORD=$LATTICE_OPERATOR_PASSWORD \
+        podman run -d --network "$network" -e LATTICE_NATS_USER -e LATTICE_NATS_PASSWORD "$@" >/dev/null
+}
 host_id() { op get hosts --label "host=$1" --ids --window 500ms; }
 host_absent() { [[ -z "$(host_id "$1")" ]]; }
 host_present() { [[ -n "$(host_id "$1")" ]]; }
@@ -107,9 +118,8 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 export LATTICE_DEMO_PORT=$port
 "${compose[@]}" up -d --no-build >/dev/null
 source <(podman run --rm "$LATTICE_IMAGE" cat /opt/lattice/demo/keys.env)
-podman run -d --name "$operator" --network "$network" --entrypoint /bin/sleep "$LATTICE_IMAGE" 3600 >/dev/null
-podman run -d --name "$watcher" --network "$network" -e LATTICE_NATS_URL="$nats_urls" "$LATTICE_IMAGE" \
-    lattice watch --json >/dev/null
+run_as_operator --name "$operator" --entrypoint /bin/sleep "$LATTICE_IMAGE" 3600
+run_as_operator --name "$watcher" -e LATTICE_NATS_URL="$nats_urls" "$LATTICE_IMAGE" lattice watch --json
 
 # 1. The lattice forms. ------------------------------------------------------------------------------------
 for name in a b c; do wait_until "host-$name answers a ping" 60 host_present "$name"; done
@@ -130,6 +140,35 @@ done
 op get inventory "$HOST_A" | grep -q "\"$HTTPSERVER_PROVIDER\"" || fail "the httpserver provider is not on host-a"
 wait_until "HTTP on host-a's published port reaches hello on host-b" 30 http_ok cross-host
 say "2. GET /cross-host on host-a's provider answered by hello on host-b: $(http_get "http://127.0.0.1:$port/cross-host")"
+
+# 8. Least privilege. --------------------------------------------------------------------------------------
+# From this machine to a NATS node's container address, with the raw-protocol probe: first the whole
+# permission table of deploy/nats (refusals and allowed subscriptions; allowed publishes would reach the
+# running lattice), then the three refusals that matter most, each with the server's own words.
+nats_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container nats-1)")
+table=$(python3 scripts/compose/check-nats-permissions.py "$nats_ip:4222" --live) ||
+    fail "the NATS permission table of deploy/nats does not hold: $(echo "$table" | grep -v ' ok ' || true)"
+# Runs one probe that must meet every expectation and prints the server's answers, one per line.
+refusals() {
+    local output
+    output=$(python3 scripts/compose/nats_probe.py "$nats_ip:4222" "$@") || fail "NATS probe: $output"
+    echo "$output" | sed 's/^[^:]*: //'
+}
+as_provider=(--user provider --password-env LATTICE_PROVIDER_PASSWORD)
+commands=$(refusals "${as_provider[@]}" "deny:pub:wasmbus.ctl.default.cmd.$HOST_B.stop" \
+    "deny:pub:wasmbus.ctl.default.cmd.$HOST_B.lp")
+forged_event=$(refusals "${as_provider[@]}" deny:pub:wasmbus.evt.default)
+anonymous=$(refusals deny:connect)
+host_present b || fail "host-b is gone after a provider's login tried to stop it"
+wait_until "HTTP on host-a still reaches hello on host-b" 10 http_ok least-privilege
+count=$(op get hosts --ids --window 1s | grep -c '^N')
+((count == 3)) || fail "after the refused attempts, get hosts lists $count hosts, not 3"
+say "8. least privilege: $(echo "$table" | tail -n 1 | sed 's/^check-nats-permissions: //') on $nats_ip;"
+say "   a provider's login stopping host-b: $(echo "$commands" | head -n 1)"
+say "   a provider's login starting a provider there: $(echo "$commands" | tail -n 1)"
+say "   a provider's login forging a host event: $forged_event"
+say "   no login at all: $anonymous"
+say "   and still: host-b present, GET /least-privilege answered by hello on host-b, $count hosts"
 
 # 6. NATS node loss. ---------------------------------------------------------------------------------------
 serving_node=""
@@ -172,10 +211,14 @@ say "7. host-c cut off: gone from get hosts after ${dropped_ms} ms (bound $((2 *
     "back ${back_ms} ms after reconnect"
 
 # 5. Orphan across containers. -----------------------------------------------------------------------------
-# A host with its own ad hoc keys (no cluster seed) and self-termination switched off for its providers.
-podman run -d --name "$rogue" --network "$network" -e LATTICE_NATS_URL="$nats_urls" \
-    -e LATTICE_HEARTBEAT_INTERVAL=2s -e LATTICE_PROVIDER_TEST_NO_SELF_TERMINATION=1 "$LATTICE_IMAGE" \
-    sh -c 'lattice-host start --label host=rogue; exec sleep 3600' >/dev/null
+# A host with its own ad hoc keys (no cluster seed) and self-termination switched off for its providers. It
+# has the hosts' and providers' NATS logins (what a stolen host login gives), not the cluster seed.
+LATTICE_NATS_USER=host LATTICE_NATS_PASSWORD=$LATTICE_HOST_PASSWORD LATTICE_PROVIDER_NATS_USER=provider \
+    LATTICE_PROVIDER_NATS_PASSWORD=$LATTICE_PROVIDER_PASSWORD \
+    podman run -d --name "$rogue" --network "$network" -e LATTICE_NATS_URL="$nats_urls" \
+    -e LATTICE_NATS_USER -e LATTICE_NATS_PASSWORD -e LATTICE_PROVIDER_NATS_USER -e LATTICE_PROVIDER_NATS_PASSWORD \
+    -e LATTICE_ALLOW_FILE_LOAD=1 -e LATTICE_HEARTBEAT_INTERVAL=2s -e LATTICE_PROVIDER_TEST_NO_SELF_TERMINATION=1 \
+    "$LATTICE_IMAGE" sh -c 'lattice-host start --label host=rogue; exec sleep 3600' >/dev/null
 wait_until "the rogue host answers a ping" 30 host_present rogue
 ROGUE=$(host_id rogue)
 op start provider "$ROGUE" /opt/lattice/demo/httpserver.par.gz --link default >/dev/null
@@ -236,4 +279,4 @@ say "4. kill -9 of host-c's lattice-host (pid $host_c_pid): its 3 providers gone
 podman exec "$(container host-c)" ps -o pid,args | sed 's/^/       /'
 echo "$before" | sed 's/^/       before: /'
 
-say "all 7 scenarios passed in $(($(date +%s) - started)) s"
+say "all 8 scenarios passed in $(($(date +%s) - started)) s"

@@ -9,6 +9,8 @@ import NATSClient
 public actor ActorHost {
     final class Running: @unchecked Sendable {
         let pool: ActorPool
+        /// The verified module bytes, so scaling down never re-reads `imageRef` (which may have changed).
+        let module: [UInt8]
         let imageRef: String
         let annotations: [String: String]
         let instanceIDs: [String]
@@ -16,10 +18,11 @@ public actor ActorHost {
         let server: Task<Void, Never>
 
         init(
-            pool: ActorPool, imageRef: String, annotations: [String: String], instanceIDs: [String],
-            subscription: NATSSubscription, server: Task<Void, Never>
+            pool: ActorPool, module: [UInt8], imageRef: String, annotations: [String: String],
+            instanceIDs: [String], subscription: NATSSubscription, server: Task<Void, Never>
         ) {
             self.pool = pool
+            self.module = module
             self.imageRef = imageRef
             self.annotations = annotations
             self.instanceIDs = instanceIDs
@@ -44,26 +47,40 @@ public actor ActorHost {
     func start(_ command: StartActorCommand) async throws {
         guard accepting else { throw HostError.startup("the host is stopping") }
         do {
-            guard let data = FileManager.default.contents(atPath: command.actorRef) else {
-                throw HostError.startup("actor_ref '\(command.actorRef)' does not exist")
-            }
-            let claims = try ActorClaims.verify(module: [UInt8](data))
+            let module = try loadModule(command.actorRef)
+            let claims = try ActorClaims.verify(module: module)
+            try host.configuration.artifactPolicy.checkClaims(
+                issuer: claims.issuer, expires: claims.expires, notBefore: claims.notBefore, what: "actor module")
             let existing = actors[claims.moduleKey]
             let total = (existing?.instanceIDs.count ?? 0) + command.count
             let router = self.router
             let key = claims.moduleKey
             let pool = try ActorPool(
-                module: [UInt8](data), count: total, limits: host.configuration.actorLimits,
+                module: module, count: total, limits: host.configuration.actorLimits,
                 hostCall: { call in router.hostCall(from: key, call) },
                 log: { [logger = host.logger] line in logger.info("[actor \(key.prefix(10))…] \(line)") })
-            try await replace(key: key, pool: pool, command: command, existing: existing)
+            try await replace(key: key, pool: pool, module: module, command: command, existing: existing)
         } catch {
             host.events.publish(.actorStartFailed, ActorStartFailedData(actorRef: command.actorRef, error: "\(error)"))
             throw error
         }
     }
 
-    private func replace(key: String, pool: ActorPool, command: StartActorCommand, existing: Running?) async throws {
+    /// Reads an `actor_ref`: a local path, so only with `--allow-file-load`; its size is checked with `fstat`
+    /// before the bounded read. A file that is not WebAssembly gets the same refusal as a missing one.
+    private func loadModule(_ path: String) throws -> [UInt8] {
+        let policy = host.configuration.artifactPolicy
+        try policy.checkFileLoad(path)
+        let file = try ArtifactFile(path, maxSize: policy.maxSize)
+        guard try file.head(4) == [0x00, 0x61, 0x73, 0x6D] else {
+            throw ArtifactRefusal.unavailable("'\(path)' is not a WebAssembly module")
+        }
+        return try file.readAll()
+    }
+
+    private func replace(
+        key: String, pool: ActorPool, module: [UInt8], command: StartActorCommand, existing: Running?
+    ) async throws {
         let subject = host.subjects.actorRPC(key)
         let subscription = try host.connection.subscribe(to: subject, queueGroup: subject)
         let router = self.router
@@ -75,8 +92,8 @@ public actor ActorHost {
         let added = (0..<command.count).map { _ in UUID().uuidString.lowercased() }
         let instanceIDs = (existing?.instanceIDs ?? []) + added
         actors[key] = Running(
-            pool: pool, imageRef: command.actorRef, annotations: command.annotations ?? [:], instanceIDs: instanceIDs,
-            subscription: subscription, server: server)
+            pool: pool, module: module, imageRef: command.actorRef, annotations: command.annotations ?? [:],
+            instanceIDs: instanceIDs, subscription: subscription, server: server)
         if let existing { await existing.subscription.unsubscribe() }
         await publishInventory(key)
         for instance in added {
@@ -99,15 +116,14 @@ public actor ActorHost {
             await stopActor(command.actorRef)
             return
         }
-        let data = [UInt8](FileManager.default.contents(atPath: running.imageRef) ?? Data())
         let key = command.actorRef
         let router = self.router
         let pool = try ActorPool(
-            module: data, count: remaining, limits: host.configuration.actorLimits,
+            module: running.module, count: remaining, limits: host.configuration.actorLimits,
             hostCall: { call in router.hostCall(from: key, call) }, log: { _ in })
         let stopped = Array(running.instanceIDs.suffix(command.count))
         actors[key] = Running(
-            pool: pool, imageRef: running.imageRef, annotations: running.annotations,
+            pool: pool, module: running.module, imageRef: running.imageRef, annotations: running.annotations,
             instanceIDs: Array(running.instanceIDs.prefix(remaining)), subscription: running.subscription,
             server: running.server)
         for instance in stopped { publishStopped(key, instance, running) }

@@ -11,7 +11,17 @@ public enum DaemonStopper {
     public static func stop(configuration: HostConfiguration, timeout: Duration) async throws {
         let pidFile = configuration.effectivePIDFile
         let statePath = configuration.stateFile
-        guard let pid = PIDFile.read(pidFile) ?? (try? DaemonState.read(statePath))?.pid else {
+        var link = stat()
+        if lstat(pidFile, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
+            throw HostError.daemon("pid file \(pidFile) is a symbolic link; refusing to trust it (remove it)")
+        }
+        let pid: pid_t
+        let source: String
+        if let recorded = PIDFile.read(pidFile) {
+            (pid, source) = (recorded, pidFile)
+        } else if let state = try? DaemonState.read(statePath) {
+            (pid, source) = (state.pid, statePath)
+        } else {
             throw HostError.daemon("no daemon running (no pid file at \(pidFile))")
         }
         guard ProcessSignals.isAlive(pid) else {
@@ -19,9 +29,15 @@ public enum DaemonStopper {
             unlink(statePath)
             throw HostError.daemon("no daemon running (removed stale pid file for dead pid \(pid))")
         }
+        // A pid file is only text: signal the pid only if the kernel says it runs a lattice-host.
+        guard ProcessIdentity.isLatticeHost(pid) else {
+            throw HostError.daemon(
+                "pid \(pid) named by \(source) is not a lattice-host (it runs \(ProcessIdentity.describe(pid))); refusing to signal it. Remove \(source) if it is stale"
+            )
+        }
         var askedOverNATS = false
         if let state = try? DaemonState.read(statePath), state.pid == pid {
-            askedOverNATS = await requestStop(state, timeout: timeout)
+            askedOverNATS = await requestStop(state, configuration: configuration, timeout: timeout)
         }
         if !askedOverNATS {
             FileHandle.standardError.write(Data("lattice-host stop: falling back to SIGTERM for pid \(pid)\n".utf8))
@@ -41,10 +57,17 @@ public enum DaemonStopper {
         throw HostError.daemon("host daemon (pid \(pid)) did not exit within \(timeout)")
     }
 
-    private static func requestStop(_ state: DaemonState, timeout: Duration) async -> Bool {
-        var options = NATSConnectionOptions(url: state.natsURL, name: "lattice-host stop")
-        options.connectTimeout = .seconds(2)
+    /// The state file holds the URL redacted, so credentials come from this command's own options and
+    /// environment (`configuration.natsCredentials`), or from the embedded server's record.
+    private static func requestStop(_ state: DaemonState, configuration: HostConfiguration, timeout: Duration) async
+        -> Bool
+    {
         do {
+            let target = try NATSCredentials.forClient(
+                url: state.natsURL.replacingOccurrences(of: "***@", with: ""),
+                credentials: configuration.natsCredentials, cacheDirectory: configuration.cacheDirectory)
+            var options = target.credentials.connectionOptions(url: target.url, name: "lattice-host stop")
+            options.connectTimeout = .seconds(2)
             let connection = try await NATSConnection.connect(options)
             defer { Task { await connection.close() } }
             let body = Array("{\"timeout\":\(timeout.milliseconds)}".utf8)

@@ -5,13 +5,17 @@ import Foundation
 #endif
 
 /// An exclusively created pid file: a live daemon's file is never overwritten.
+///
+/// The file is created and read without following symlinks, and the pid in it is believed only when
+/// `/proc/PID/exe` is a `lattice-host`: a pid file is just text, and a reused or planted pid must never
+/// turn into a signal to an unrelated process.
 public enum PIDFile {
-    /// Creates `path` holding our pid; replaces it only when the pid in it is dead (stale).
+    /// Creates `path` holding our pid; replaces it only when it names no live `lattice-host` (stale).
     public static func acquire(_ path: String, pid: pid_t = getpid()) throws {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         for _ in 0..<2 {
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
             if fd >= 0 {
                 let text = Array("\(pid)\n".utf8)
                 _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -21,7 +25,7 @@ public enum PIDFile {
             guard errno == EEXIST else {
                 throw HostError.daemon("cannot create pid file \(path): \(String(cString: strerror(errno)))")
             }
-            if let owner = read(path), owner != pid, ProcessSignals.isAlive(owner) {
+            if let owner = liveDaemon(path), owner != pid {
                 throw HostError.daemon("a host daemon is already running (pid \(owner), pid file \(path))")
             }
             unlink(path)
@@ -29,10 +33,18 @@ public enum PIDFile {
         throw HostError.daemon("cannot replace stale pid file \(path)")
     }
 
-    /// The pid recorded in `path`, if the file exists and holds one.
+    /// The pid recorded in `path`, if the file exists, is not a symlink and holds one.
     public static func read(_ path: String) -> pid_t? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard case .success(let data) = NoFollowFile.read(path, limit: 64) else { return nil }
+        return pid_t(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The pid in `path` when it is a running `lattice-host`; nil for a missing, stale or foreign pid.
+    public static func liveDaemon(_ path: String) -> pid_t? {
+        guard let pid = read(path), ProcessSignals.isAlive(pid), ProcessIdentity.isLatticeHost(pid) else {
+            return nil
+        }
+        return pid
     }
 
     /// Removes `path` only if it still names `pid`, so a successor's file is left alone.
@@ -68,16 +80,23 @@ public struct DaemonState: Codable, Sendable, Equatable {
         self.logFile = logFile
     }
 
-    /// Writes atomically (temp file + rename), so readers never see half a file.
+    /// Writes atomically (a fresh 0600 temp file + rename), so readers never see half a file and a
+    /// symlink at `path` is replaced, never written through.
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try NoFollowFile.replace(path, with: try encoder.encode(self), mode: 0o600)
     }
 
+    /// Reads the state file, refusing a symlink.
     public static func read(_ path: String) throws -> DaemonState {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw HostError.daemon("no daemon running (no state file at \(path))")
+        let data: Data
+        switch NoFollowFile.read(path) {
+        case .success(let content): data = content
+        case .failure(.missing): throw HostError.daemon("no daemon running (no state file at \(path))")
+        case .failure(.symbolicLink):
+            throw HostError.daemon("state file \(path) is a symbolic link; refusing to read it")
+        case .failure(let reason): throw HostError.daemon("state file \(path) is unreadable: \(reason)")
         }
         do {
             return try JSONDecoder().decode(DaemonState.self, from: data)

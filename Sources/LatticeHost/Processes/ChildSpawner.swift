@@ -111,7 +111,10 @@ enum PosixSpawn {
             case .null:
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
             case .file(let file):
-                posix_spawn_file_actions_addopen(&actions, target, file, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                // Never through a symlink (one planted in a cache directory once made the daemon append its
+                // log to a root-owned file), and readable by the owner only: logs can name hosts and URLs.
+                posix_spawn_file_actions_addopen(
+                    &actions, target, file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)
             case .pipe:
                 var fds: [Int32] = [0, 0]
                 guard lattice_pipe_cloexec(&fds) == 0 else {

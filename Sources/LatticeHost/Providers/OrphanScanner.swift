@@ -30,17 +30,23 @@ public struct ProviderProcess: Sendable, Codable, Equatable {
 /// Finds provider processes by where their executable lives, and ends the orphaned ones.
 ///
 /// Every provider runs from `{cache}/{key}/{rev}/{contract}_{link}`, so /proc tells which processes
-/// are providers even when no host remembers them, which is wasmCloud's orphan problem.
+/// are providers even when no host remembers them, which is wasmCloud's orphan problem. Only what the
+/// kernel records counts: `/proc/PID/exe` (argv is written by the process and anyone can fake it) and
+/// the process's user, which must be ours or the cache directory's owner, so `--reap` never signals a
+/// stranger's process.
 public enum OrphanScanner {
     public static func scan(cacheDirectory: String) -> [ProviderProcess] {
         let roots = Set(
             [cacheDirectory, (cacheDirectory as NSString).resolvingSymlinksInPath].map {
                 $0.hasSuffix("/") ? $0 : $0 + "/"
             })
+        var owners: Set<uid_t> = [geteuid()]
+        var info = stat()
+        if stat(cacheDirectory, &info) == 0 { owners.insert(info.st_uid) }
         let me = getpid()
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { $0 != me }.compactMap { pid in
-            inspect(pid, roots: roots)
+            inspect(pid, roots: roots, owners: owners)
         }.sorted { $0.pid < $1.pid }
     }
 
@@ -48,13 +54,14 @@ public enum OrphanScanner {
         scan(cacheDirectory: cacheDirectory).filter { !$0.hostAlive }
     }
 
-    private static func inspect(_ pid: Int32, roots: Set<String>) -> ProviderProcess? {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
-        let argv = nulSeparated("/proc/\(pid)/cmdline")
-        guard
-            let path = ([exe] + argv.prefix(2)).first(where: { candidate in roots.contains { candidate.hasPrefix($0) } }
-            ),
-            let stat = ProcStat.read(pid), stat.state != "Z"
+    private static func inspect(_ pid: Int32, roots: Set<String>, owners: Set<uid_t>) -> ProviderProcess? {
+        guard let path = ProcessIdentity.executable(of: pid),
+            let root = roots.first(where: { path.hasPrefix($0) }),
+            let owner = ProcessIdentity.owner(of: pid), owners.contains(owner),
+            let stat = ProcStat.read(pid), stat.state != "Z",
+            // Mid-exec the kernel already shows the new exe but not yet argv and environment; such a
+            // process is just starting (not an orphan), and its LATTICE_* variables are not readable yet.
+            !nulSeparated("/proc/\(pid)/cmdline").isEmpty
         else { return nil }
         var environment: [String: String] = [:]
         for entry in nulSeparated("/proc/\(pid)/environ") where entry.hasPrefix("LATTICE_") {
@@ -62,8 +69,8 @@ public enum OrphanScanner {
                 environment[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
             }
         }
-        let root = roots.first { path.hasPrefix($0) } ?? ""
-        let components = path.dropFirst(root.count).split(separator: "/").map(String.init)
+        let components = ProcessIdentity.withoutDeletedMarker(path).dropFirst(root.count).split(separator: "/")
+            .map(String.init)
         let hostPID = environment["LATTICE_HOST_PID"].flatMap { Int32($0) }
         let alive = hostPID.map { $0 == stat.parentPID && ProcessSignals.isAlive($0) } ?? false
         return ProviderProcess(

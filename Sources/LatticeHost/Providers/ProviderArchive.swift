@@ -10,6 +10,9 @@ public struct ProviderClaims: Sendable, Equatable {
     public let revision: Int
     public let vendor: String
     public let targetHashes: [String: String]
+    /// `exp` and `nbf`, seconds since the epoch, when the claims set them.
+    public let expires: Double?
+    public let notBefore: Double?
 }
 
 /// Why an archive was refused, in one sentence naming the file.
@@ -24,8 +27,6 @@ public struct ProviderArchive: Sendable {
     public let target: String
     public let binary: [UInt8]
 
-    public static let maxArchiveBytes = 256 << 20
-
     public static var currentTarget: String {
         #if arch(x86_64)
             return "x86_64-linux"
@@ -35,16 +36,29 @@ public struct ProviderArchive: Sendable {
     }
 
     /// Reads and verifies an archive: claims signature, issuer and subject kinds, and the binary's hash.
-    public static func load(path: String, target: String = currentTarget) throws -> ProviderArchive {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ProviderArchiveError(path, "does not exist")
-        }
-        guard data.count <= maxArchiveBytes else { throw ProviderArchiveError(path, "is larger than 256 MiB") }
+    ///
+    /// The file's size is checked with `fstat` before it is read, gzip is inflated as a stream and stopped at
+    /// `maxSize`, and only `claims.jwt` and this target's binary are kept from the tar.
+    public static func load(
+        path: String, target: String = currentTarget, maxSize: Int = ArtifactPolicy.defaultMaxSize
+    ) throws -> ProviderArchive {
+        try load(ArtifactFile(path, maxSize: maxSize), target: target)
+    }
+
+    static func load(_ file: ArtifactFile, target: String) throws -> ProviderArchive {
+        let path = file.path
+        let binaryName = "\(target).bin"
         let entries: [Tar.Entry]
+        let names: [String]
         do {
-            var bytes = [UInt8](data)
-            if Gzip.isCompressed(bytes) { bytes = try Gzip.decompress(bytes) }
-            entries = try Tar.read(bytes)
+            let source: ByteSource =
+                Gzip.isCompressed(try file.head(2)) ? try Gzip.Reader(file, limit: file.maxSize) : file
+            // Both kept entries come out of one stream bounded by maxSize, so together they hold at most that.
+            (entries, names) = try Tar.read(source) { name in
+                name == "claims.jwt" || name == binaryName ? file.maxSize : nil
+            }
+        } catch let refusal as ArtifactRefusal {
+            throw ArtifactRefusal(refusal.description, detail: "provider archive '\(path)': \(refusal.detail ?? "")")
         } catch {
             throw ProviderArchiveError(path, "is corrupted: \(error)")
         }
@@ -57,8 +71,8 @@ public struct ProviderArchive: Sendable {
         } catch {
             throw ProviderArchiveError(path, "claims are invalid: \(error)")
         }
-        guard let binary = entries.first(where: { $0.name == "\(target).bin" }) else {
-            let targets = entries.map(\.name).filter { $0.hasSuffix(".bin") }.joined(separator: ", ")
+        guard let binary = entries.first(where: { $0.name == binaryName }) else {
+            let targets = names.filter { $0.hasSuffix(".bin") }.joined(separator: ", ")
             throw ProviderArchiveError(path, "has no binary for \(target) (has: \(targets.isEmpty ? "none" : targets))")
         }
         let actual = SHA256.hexUpper(binary.contents)
@@ -90,13 +104,15 @@ public struct ProviderArchive: Sendable {
         return ProviderClaims(
             providerKey: subject, issuer: issuer, name: wascap["name"]?.stringValue ?? "", contractID: contract,
             revision: Int(wascap["rev"]?.int64Value ?? 0), vendor: wascap["vendor"]?.stringValue ?? "",
-            targetHashes: hashes)
+            targetHashes: hashes, expires: parsed.payload["exp"]?.doubleValue,
+            notBefore: parsed.payload["nbf"]?.doubleValue)
     }
 
     /// Builds a signed archive around one binary.
     public static func create(
         binary: [UInt8], target: String = currentTarget, contractID: String, name: String, vendor: String,
-        revision: Int, issuer: KeyPair, provider: KeyPair, compress: Bool
+        revision: Int, issuer: KeyPair, provider: KeyPair, compress: Bool, expires: Double? = nil,
+        notBefore: Double? = nil
     ) throws -> [UInt8] {
         guard issuer.prefix == .account else { throw JWTError("the archive issuer must be an account key") }
         guard provider.prefix == .service else { throw JWTError("the provider key must be a service key") }
@@ -104,12 +120,15 @@ public struct ProviderArchive: Sendable {
             "name": .string(name), "capid": .string(contractID), "rev": .number(Double(revision)),
             "vendor": .string(vendor), "target_hashes": .object([target: .string(SHA256.hexUpper(binary))]),
         ])
-        let payload: JSONValue = .object([
+        var fields: [String: JSONValue] = [
             "jti": .string(Hex.lower(SecureRandom.bytes(16))),
             "iat": .number(Date().timeIntervalSince1970.rounded(.down)),
             "iss": .string(issuer.publicKey), "sub": .string(provider.publicKey), "wascap": wascap,
             "wascap_revision": .number(3),
-        ])
+        ]
+        if let expires { fields["exp"] = .number(expires.rounded(.down)) }
+        if let notBefore { fields["nbf"] = .number(notBefore.rounded(.down)) }
+        let payload: JSONValue = .object(fields)
         let token = try JWT.sign(payloadJSON: Array(payload.jsonText.utf8), with: issuer)
         let tar = Tar.write([
             Tar.Entry(name: "claims.jwt", contents: Array(token.utf8)),

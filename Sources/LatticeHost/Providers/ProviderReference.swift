@@ -11,17 +11,23 @@ public struct ResolvedProvider: Sendable {
     public let imageRef: String
     public let binaryPath: String?
     public let binary: [UInt8]?
+    /// `--max-artifact-size`, which also bounds copying a plain executable into the cache.
+    let maxSize: Int
 
     /// Resolves `provider_ref`: a PAR (tar or tar.gz) with verified claims, or a plain executable
     /// (development), which needs `contract_id` and gets a key derived from its path and contract.
-    public static func resolve(_ command: StartProviderCommand) throws -> ResolvedProvider {
+    ///
+    /// Local paths need `--allow-file-load`. A missing or unreadable file, and one that is neither an archive
+    /// nor an executable, get the same refusal, so a remote caller cannot probe the host's files.
+    public static func resolve(_ command: StartProviderCommand, policy: ArtifactPolicy) throws -> ResolvedProvider {
         let path = command.providerRef
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw HostError.startup("provider_ref '\(path)' does not exist")
-        }
-        if try isArchive(path) {
-            let archive = try ProviderArchive.load(path: path)
+        try policy.checkFileLoad(path)
+        let file = try ArtifactFile(path, maxSize: policy.maxSize)
+        if try isArchive(file) {
+            let archive = try ProviderArchive.load(file, target: ProviderArchive.currentTarget)
+            try policy.checkClaims(
+                issuer: archive.claims.issuer, expires: archive.claims.expires, notBefore: archive.claims.notBefore,
+                what: "provider archive")
             if let wanted = command.contractID, !wanted.isEmpty, wanted != archive.claims.contractID {
                 throw HostError.startup(
                     "contract_id '\(wanted)' does not match the archive's signed contract '\(archive.claims.contractID)'"
@@ -29,11 +35,11 @@ public struct ResolvedProvider: Sendable {
             }
             return ResolvedProvider(
                 providerKey: archive.claims.providerKey, contractID: archive.claims.contractID,
-                name: archive.claims.name,
-                revision: archive.claims.revision, imageRef: path, binaryPath: nil, binary: archive.binary)
+                name: archive.claims.name, revision: archive.claims.revision, imageRef: path, binaryPath: nil,
+                binary: archive.binary, maxSize: policy.maxSize)
         }
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw HostError.startup("provider_ref '\(path)' is neither a provider archive nor an executable")
+        guard file.isExecutable else {
+            throw ArtifactRefusal.unavailable("'\(path)' is neither a provider archive nor an executable")
         }
         guard let contract = command.contractID, !contract.isEmpty else {
             throw HostError.startup("contract_id is required to start a plain executable ('\(path)')")
@@ -42,17 +48,13 @@ public struct ResolvedProvider: Sendable {
         let key = try KeyPair(prefix: .service, rawSeed: seed)
         return ResolvedProvider(
             providerKey: key.publicKey, contractID: contract, name: (path as NSString).lastPathComponent, revision: 0,
-            imageRef: path, binaryPath: path, binary: nil)
+            imageRef: path, binaryPath: path, binary: nil, maxSize: policy.maxSize)
     }
 
     /// Archives start with a gzip header or carry "ustar" at offset 257.
-    static func isArchive(_ path: String) throws -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw HostError.startup("provider_ref '\(path)' cannot be read")
-        }
-        defer { try? handle.close() }
-        let head = [UInt8](handle.readData(ofLength: 265))
-        if head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B { return true }
+    static func isArchive(_ file: ArtifactFile) throws -> Bool {
+        let head = try file.head(265)
+        if Gzip.isCompressed(head) { return true }
         return head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8)
     }
 }
@@ -70,29 +72,65 @@ public enum ProviderCachePath {
         String(text.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
     }
 
-    /// Copies the binary into place (atomically, mode 0755) and returns its path.
+    /// Writes the binary into place and returns its path: a fresh temporary file (`O_EXCL | O_NOFOLLOW`, so a
+    /// file or symlink planted at that name is never written through), then an atomic rename. A plain
+    /// executable is copied in chunks, bounded by `--max-artifact-size`, never read whole.
     static func install(_ provider: ResolvedProvider, cacheDirectory: String, link: String) throws -> String {
         let target = path(
             cacheDirectory: cacheDirectory, providerKey: provider.providerKey, revision: provider.revision,
             contract: provider.contractID, link: link)
         let folder = (target as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let bytes: Data
-        if let binary = provider.binary {
-            bytes = Data(binary)
-        } else if let source = provider.binaryPath, let data = FileManager.default.contents(atPath: source) {
-            bytes = data
-        } else {
-            throw HostError.startup("cannot read the provider binary")
-        }
         let temporary = target + ".tmp-\(UUID().uuidString.prefix(8))"
-        guard FileManager.default.createFile(atPath: temporary, contents: bytes, attributes: [.posixPermissions: 0o755])
-        else { throw HostError.startup("cannot write the provider binary to \(folder)") }
-        if rename(temporary, target) != 0 {
-            unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o755)
+        guard fd >= 0 else {
             throw HostError.startup(
-                "cannot install the provider binary at \(target): \(String(cString: strerror(errno)))")
+                "cannot write the provider binary to \(folder): \(String(cString: strerror(errno)))")
+        }
+        do {
+            // The umask may have removed bits from the requested mode.
+            guard fchmod(fd, 0o755) == 0 else { throw HostError.startup("cannot make \(temporary) executable") }
+            if let binary = provider.binary {
+                try binary.withUnsafeBytes { try writeAll(fd, $0, to: temporary) }
+            } else if let source = provider.binaryPath {
+                let file = try ArtifactFile(source, maxSize: provider.maxSize)
+                let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: ArtifactFile.chunkSize, alignment: 1)
+                defer { chunk.deallocate() }
+                while true {
+                    let count = try file.read(into: chunk)
+                    if count == 0 { break }
+                    try writeAll(fd, UnsafeRawBufferPointer(rebasing: chunk[..<count]), to: temporary)
+                }
+            } else {
+                throw HostError.startup("the provider has no binary to install")
+            }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        guard close(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw HostError.startup("cannot write \(temporary): \(reason)")
+        }
+        if rename(temporary, target) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw HostError.startup("cannot install the provider binary at \(target): \(reason)")
         }
         return target
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                throw HostError.startup("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
     }
 }

@@ -62,7 +62,7 @@ public actor ProviderSupervisor {
         guard accepting else { throw HostError.startup("the host is stopping") }
         let resolved: ResolvedProvider
         do {
-            resolved = try ResolvedProvider.resolve(command)
+            resolved = try ResolvedProvider.resolve(command, policy: host.configuration.artifactPolicy)
         } catch {
             events.publish(
                 .providerStartFailed,
@@ -92,7 +92,8 @@ public actor ProviderSupervisor {
         let executable = try ProviderCachePath.install(
             resolved, cacheDirectory: configuration.cacheDirectory, link: command.linkName)
         let instanceID = UUID().uuidString.lowercased()
-        var environment = ProcessInfo.processInfo.environment
+        // Never the host's secrets: a provider's credentials reach it through host data on stdin only.
+        var environment = SecretFile.scrubbed(ProcessInfo.processInfo.environment)
         environment["LATTICE_HOST_ID"] = host.identity.hostID
         environment["LATTICE_HOST_PID"] = String(getpid())
         environment["LATTICE_PROVIDER_KEY"] = resolved.providerKey
@@ -111,7 +112,7 @@ public actor ProviderSupervisor {
         if let err = child.stderr { OutputPump.start(fd: err, prefix: prefix, logger: logger, isError: true) }
 
         let links = await host.links(forProvider: resolved.providerKey, link: command.linkName)
-        let hostData = HostData(
+        var hostData = HostData(
             hostID: host.identity.hostID, hostPID: getpid(), latticeRPCPrefix: configuration.lattice,
             linkName: command.linkName, latticeRPCURL: host.natsURL, providerKey: resolved.providerKey,
             instanceID: instanceID, linkDefinitions: links, configJSON: command.configuration,
@@ -121,6 +122,7 @@ public actor ProviderSupervisor {
                 "LATTICE_HEARTBEAT_INTERVAL_MS": String(Int64(configuration.heartbeatInterval / .milliseconds(1))),
             ],
             logLevel: configuration.logLevel)
+        host.providerCredentials.fill(&hostData)
         if let stdin = child.stdin {
             let line = hostData.encodeLine()
             _ = line.withUnsafeBytes { write(stdin, $0.baseAddress, $0.count) }

@@ -7,12 +7,21 @@ enum Tar {
 
     static let maxEntries = 64
 
-    static func read(_ bytes: [UInt8]) throws -> [Entry] {
-        var entries: [Entry] = []
+    /// Reads a tar stream header by header and keeps only the entries `keep` asks for, each bounded by the
+    /// limit it returns (nil: skip the entry). Skipped entries are read through in chunks, never held, so the
+    /// memory used is the kept entries, at most their limits; `names` lists every regular file seen.
+    static func read(_ source: ByteSource, keep: (String) -> Int?) throws -> (kept: [Entry], names: [String]) {
+        var kept: [Entry] = []
+        var names: [String] = []
         var offset = 0
-        while offset + 512 <= bytes.count {
-            let header = Array(bytes[offset..<offset + 512])
-            if header.allSatisfy({ $0 == 0 }) { return entries }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let header = try readUpTo(source, 512)
+            if header.count < 512 {
+                // A stream that ends at, or a few bytes after, an entry boundary ends the archive.
+                break
+            }
+            if header.allSatisfy({ $0 == 0 }) { break }
             let stored = try octal(header[148..<156], field: "checksum")
             var computed = 0
             for (index, byte) in header.enumerated() { computed += (148..<156).contains(index) ? 32 : Int(byte) }
@@ -22,25 +31,68 @@ enum Tar {
             let fullName = prefix.isEmpty ? name : prefix + "/" + name
             let size = try octal(header[124..<136], field: "size")
             let type = header[156]
+            guard size >= 0 else { throw TarError("tar header has a bad size field") }
             offset += 512
-            guard size >= 0, offset + size <= bytes.count else {
-                throw TarError("tar entry '\(fullName)' is truncated")
-            }
+            let padded = (size + 511) / 512 * 512
+            var limit: Int?
             if type == 0 || type == UInt8(ascii: "0") {
                 guard !fullName.hasPrefix("/"), !fullName.split(separator: "/").contains("..") else {
                     throw TarError("tar entry name '\(fullName)' escapes the archive")
                 }
-                entries.append(
-                    Entry(
-                        name: fullName.hasPrefix("./") ? String(fullName.dropFirst(2)) : fullName,
-                        contents: Array(bytes[offset..<offset + size])))
-                guard entries.count <= maxEntries else { throw TarError("tar has more than \(maxEntries) entries") }
+                let entryName = fullName.hasPrefix("./") ? String(fullName.dropFirst(2)) : fullName
+                names.append(entryName)
+                guard names.count <= maxEntries else { throw TarError("tar has more than \(maxEntries) entries") }
+                limit = keep(entryName)
+                if let limit {
+                    guard size <= limit else {
+                        throw ArtifactRefusal.tooLarge(
+                            bound: limit, detail: "tar entry '\(entryName)' declares \(size) bytes, more than \(limit)")
+                    }
+                    let contents = try readUpTo(source, size)
+                    guard contents.count == size else { throw TarError("tar entry '\(fullName)' is truncated") }
+                    kept.append(Entry(name: entryName, contents: contents))
+                    guard try skip(source, padded - size, chunk: &chunk) else {
+                        throw TarError("tar entry '\(fullName)' is truncated")
+                    }
+                }
             }
-            offset += (size + 511) / 512 * 512
+            if limit == nil {
+                guard try skip(source, padded, chunk: &chunk) else {
+                    throw TarError("tar entry '\(fullName)' is truncated")
+                }
+            }
+            offset += padded
         }
-        guard offset == bytes.count || bytes.count - offset < 512 else { throw TarError("tar is truncated") }
-        if entries.isEmpty { throw TarError("tar holds no files") }
-        return entries
+        if names.isEmpty { throw TarError("tar holds no files") }
+        return (kept, names)
+    }
+
+    /// Reads until `count` bytes or the end of the source.
+    private static func readUpTo(_ source: ByteSource, _ count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let read = try bytes.withUnsafeMutableBytes { buffer in
+                try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            }
+            guard read > 0 else { break }
+            filled += read
+        }
+        if filled < count { bytes.removeLast(count - filled) }
+        return bytes
+    }
+
+    /// Reads `count` bytes into a scratch chunk and drops them; false when the source ended first.
+    private static func skip(_ source: ByteSource, _ count: Int, chunk: inout [UInt8]) throws -> Bool {
+        var remaining = count
+        while remaining > 0 {
+            let read = try chunk.withUnsafeMutableBytes { buffer in
+                try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(remaining, buffer.count)]))
+            }
+            guard read > 0 else { return false }
+            remaining -= read
+        }
+        return true
     }
 
     static func write(_ entries: [Entry]) -> [UInt8] {

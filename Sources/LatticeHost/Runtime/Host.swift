@@ -18,6 +18,8 @@ public final class Host: Sendable {
     public let state: HostState
     public let embeddedNATS: EmbeddedNATSServer?
     public let natsURL: String
+    /// What the providers this host starts connect with, handed to them in host data.
+    let providerCredentials: NATSCredentials
     let events: EventPublisher
     let logger: Logger
     let shutdown: ShutdownCoordinator
@@ -43,12 +45,13 @@ public final class Host: Sendable {
 
     private init(
         configuration: HostConfiguration, identity: HostIdentity, connection: NATSConnection, natsURL: String,
-        embeddedNATS: EmbeddedNATSServer?, logger: Logger
+        providerCredentials: NATSCredentials, embeddedNATS: EmbeddedNATSServer?, logger: Logger
     ) {
         self.configuration = configuration
         self.identity = identity
         self.connection = connection
         self.natsURL = natsURL
+        self.providerCredentials = providerCredentials
         self.embeddedNATS = embeddedNATS
         self.logger = logger
         self.subjects = Subjects(lattice: configuration.lattice)
@@ -75,18 +78,21 @@ public final class Host: Sendable {
     {
         var embedded: EmbeddedNATSServer?
         let url: String
+        var credentials = configuration.natsCredentials
+        var providerCredentials = configuration.providerNATSCredentials ?? credentials
         if let configured = configuration.natsURL {
             url = configured
         } else {
-            try FileManager.default.createDirectory(
-                atPath: configuration.cacheDirectory, withIntermediateDirectories: true)
+            try PrivateDirectory.prepare(configuration.cacheDirectory)
             let server = try await EmbeddedNATSServer.start(workDirectory: configuration.cacheDirectory, logger: logger)
             embedded = server
             url = server.url
+            credentials = server.credentials
+            providerCredentials = server.credentials
         }
         let connection: NATSConnection
         do {
-            var options = NATSConnectionOptions(url: url, name: "lattice-host \(identity.hostID)")
+            var options = credentials.connectionOptions(url: url, name: "lattice-host \(identity.hostID)")
             options.connectTimeout = .seconds(5)
             // A dead TCP path (a partition) is noticed after two unanswered pings, so keep pings within a
             // heartbeat: the host then reconnects about as fast as its peers notice it gone.
@@ -98,7 +104,7 @@ public final class Host: Sendable {
         }
         let host = Host(
             configuration: configuration, identity: identity, connection: connection, natsURL: url,
-            embeddedNATS: embedded, logger: logger)
+            providerCredentials: providerCredentials, embeddedNATS: embedded, logger: logger)
         do {
             try await host.begin()
         } catch {
@@ -128,6 +134,7 @@ public final class Host: Sendable {
                 "orphaned provider pid \(orphan.pid) (\(orphan.providerKey), link \(orphan.linkName)) from host \(orphan.hostID) runs from \(orphan.executable); run `lattice-host orphans --reap` to end it"
             )
         }
+        logArtifactPolicy()
         await links.open()
         let control = ControlInterface(host: self)
         controlBox.withLock { $0 = control }
@@ -150,8 +157,22 @@ public final class Host: Sendable {
             }
         ])
         logger.info(
-            "host \(identity.hostID) (\(identity.friendlyName)) joined lattice '\(configuration.lattice)' at \(natsURL)"
+            "host \(identity.hostID) (\(identity.friendlyName)) joined lattice '\(configuration.lattice)' at \(RedactedURL.redact(natsURL))"
         )
+    }
+
+    /// Says once, at start, what this host will load: any issuer without `--trusted-issuers`, and local files
+    /// with `--allow-file-load`.
+    private func logArtifactPolicy() {
+        if configuration.trustedIssuers.isEmpty {
+            logger.warning(
+                "no --trusted-issuers: this host accepts actors and provider archives signed by any issuer")
+        }
+        if configuration.allowFileLoad {
+            logger.warning(
+                "--allow-file-load: anyone who may publish lattice control commands can make this host load and run any file it can read"
+            )
+        }
     }
 
     /// The shutdown sequence of DESIGN §8, in order; later work plugs its own steps in between.
@@ -280,6 +301,10 @@ public final class Host: Sendable {
             default:
                 return .rejected("unsupported command")
             }
+        } catch let refusal as ArtifactRefusal {
+            // The ack and events carry only the refusal's safe text; the path and errno stay in this log.
+            if let detail = refusal.detail { logger.warning("\(command.rawValue) refused: \(refusal): \(detail)") }
+            return .rejected(refusal.description)
         } catch {
             return .rejected("invalid \(command.rawValue) command: \(error)")
         }

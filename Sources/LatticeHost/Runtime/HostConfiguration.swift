@@ -1,5 +1,6 @@
 import Foundation
 import LatticeActors
+import LatticeWire
 
 /// Everything `lattice-host start` can be told, after flags and `LATTICE_*` variables are merged.
 public struct HostConfiguration: Sendable {
@@ -7,9 +8,15 @@ public struct HostConfiguration: Sendable {
 
     /// nil means: start an embedded nats-server.
     public var natsURL: String?
+    /// How the host authenticates to NATS and the TLS it speaks (`--nats-*`, `--tls-*`).
+    public var natsCredentials = NATSCredentials()
+    /// What the providers it starts authenticate with (`--provider-nats-*`); nil gives them the host's own.
+    public var providerNATSCredentials: NATSCredentials?
     public var lattice = "default"
     public var hostSeed: String?
     public var clusterSeed: String?
+    /// The seed flags given as argv values (`--host-seed`, `--cluster-seed`): `ps` shows them, so the host warns.
+    public var seedFlagsOnCommandLine: [String] = []
     public var extraClusterIssuers: [String] = []
     public var labels: [String: String] = [:]
     public var cacheDirectory = HostConfiguration.defaultCacheDirectory()
@@ -24,6 +31,13 @@ public struct HostConfiguration: Sendable {
     public var friendlyName: String?
     /// Tolerance for clock differences when checking invocation claims' `exp` and `nbf`.
     public var clockSkew: Duration = .seconds(30)
+    /// Whether `la` and `lp` may load local files (DESIGN §11): off, since it lets any publisher of control
+    /// commands run any file the host can read.
+    public var allowFileLoad = false
+    /// Account keys (A…) whose actors and provider archives are accepted; empty means any issuer.
+    public var trustedIssuers: [String] = []
+    /// The most bytes read from one artifact, or inflated from its gzip.
+    public var maxArtifactSize = ArtifactPolicy.defaultMaxSize
     /// Fuel and memory bounds for every actor invocation.
     public var actorLimits = ActorLimits()
     /// JetStream replicas of the link bucket when this host creates it: 3 on a three-node cluster keeps links
@@ -32,11 +46,12 @@ public struct HostConfiguration: Sendable {
 
     public init() {}
 
-    public static func defaultCacheDirectory() -> String {
-        let environment = ProcessInfo.processInfo.environment
-        if let explicit = environment["LATTICE_CACHE_DIR"], !explicit.isEmpty { return explicit }
-        let temporary = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return (temporary.hasSuffix("/") ? String(temporary.dropLast()) : temporary) + "/latticecache"
+    /// `$LATTICE_CACHE_DIR`, else `$XDG_CACHE_HOME/lattice`, else `$HOME/.cache/lattice`, else
+    /// `/var/lib/lattice` (DESIGN §11): a directory of the host's own user, never a shared one like /tmp.
+    public static func defaultCacheDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        CacheDirectory.defaultPath(environment: environment)
     }
 
     /// The pid file used when none is given: one per lattice, under the cache directory.

@@ -14,6 +14,14 @@ public struct HostIdentity: Sendable {
 
     /// Loads or generates the keys named in `configuration`, rejecting seeds of the wrong kind.
     public static func make(_ configuration: HostConfiguration, logger: Logger) throws -> HostIdentity {
+        if !configuration.seedFlagsOnCommandLine.isEmpty {
+            let flags = configuration.seedFlagsOnCommandLine.joined(separator: " and ")
+            logger.warning(
+                """
+                \(flags) on the command line: every local user can read the seed with `ps`. Use \
+                --host-seed-file/--cluster-seed-file (mode 0600) or LATTICE_HOST_SEED/LATTICE_CLUSTER_SEED instead.
+                """)
+        }
         let hostKey =
             try configuration.hostSeed.map { try seed($0, expecting: .server, flag: "--host-seed") }
             ?? KeyPair.generate(.server)

@@ -2,6 +2,7 @@ import Foundation
 import LatticeWire
 import Logging
 import Metrics
+import NATSClient
 import Prometheus
 
 #if canImport(Glibc)
@@ -20,10 +21,20 @@ public enum HostProcess {
         let signals = SignalWatcher()
         let startClock = ContinuousClock.now
 
+        // Before anything is written there: a cache another user controls would let them choose what runs.
+        do {
+            try PrivateDirectory.prepare(configuration.cacheDirectory)
+        } catch {
+            logger.critical("host failed to start: \(error)")
+            throw error
+        }
+
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metrics: MetricsEndpoint?
         if let address = configuration.metricsAddress {
-            _ = try MetricsEndpoint(address: address, registry: registry, logger: logger)
+            metrics = try await MetricsEndpoint.start(
+                address: address, registry: registry, logger: logger, cacheDirectory: configuration.cacheDirectory)
         }
 
         if mode == .daemon { try PIDFile.acquire(configuration.effectivePIDFile) }
@@ -38,12 +49,14 @@ public enum HostProcess {
         }
         logger.info("host started in \(ContinuousClock.now - startClock)")
         if configuration.natsURL == nil {
+            // The embedded URL carries no userinfo: its credentials are in the cache's embedded-nats.json.
             print("embedded NATS at \(host.natsURL) — point `lattice` at it with --nats-url \(host.natsURL)")
             fflush(nil)
         }
         if mode == .daemon {
             try DaemonState(
-                pid: getpid(), hostID: host.identity.hostID, natsURL: host.natsURL, lattice: configuration.lattice,
+                pid: getpid(), hostID: host.identity.hostID, natsURL: RedactedURL.redact(host.natsURL),
+                lattice: configuration.lattice,
                 controlPrefix: host.subjects.controlPrefix, logFile: nil
             ).write(to: configuration.stateFile)
         }
@@ -65,6 +78,7 @@ public enum HostProcess {
         let consoleTask = mode == .console ? Task { await Console(host: host).run() } : nil
 
         let outcome = await host.waitUntilStopped()
+        await metrics?.stop()
         signalTask.cancel()
         consoleTask?.cancel()
         if mode == .daemon {

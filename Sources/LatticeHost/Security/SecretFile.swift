@@ -16,35 +16,41 @@ public enum SecretFile {
     /// The file's content, trimmed of surrounding whitespace. `what` names the secret in errors (for
     /// example "--cluster-seed-file").
     public static func read(_ path: String, what: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
-            let reason = errno == ELOOP ? "is a symbolic link" : String(cString: strerror(errno))
-            throw HostError.configuration("\(what) \(path): \(reason)")
+        let result = NoFollowFile.read(path, limit: maxBytes) { info in
+            info.st_mode & 0o077 == 0
+                ? nil
+                : "is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw HostError.configuration("\(what) \(path) is not a regular file")
+        let data: Data
+        switch result {
+        case .success(let content): data = content
+        case .failure(.missing): throw HostError.configuration("\(what) \(path): No such file or directory")
+        case .failure(.symbolicLink): throw HostError.configuration("\(what) \(path): is a symbolic link")
+        case .failure(.notRegular): throw HostError.configuration("\(what) \(path) is not a regular file")
+        case .failure(.tooLarge): throw HostError.configuration("\(what) \(path) is larger than \(maxBytes) bytes")
+        case .failure(.refused(let reason)): throw HostError.configuration("\(what) \(path) \(reason)")
+        case .failure(.other(let reason)): throw HostError.configuration("\(what) \(path): \(reason)")
         }
-        guard info.st_mode & 0o077 == 0 else {
-            throw HostError.configuration(
-                "\(what) \(path) is readable by group or others (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 \(path)"
-            )
-        }
-        guard info.st_size <= maxBytes else {
-            throw HostError.configuration("\(what) \(path) is larger than \(maxBytes) bytes")
-        }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            filled += count
-        }
-        let text = String(decoding: bytes[0..<filled], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw HostError.configuration("\(what) \(path) is empty") }
         return text
+    }
+
+    /// A secret named `name` (e.g. `cluster-seed`) from, in order: the argv value, `--NAME-file`,
+    /// `LATTICE_NAME_FILE`, `LATTICE_NAME`; nil when none is given. The host and the CLI both resolve seeds
+    /// this way, so an operator learns one rule.
+    public static func resolve(
+        _ name: String, argv: String?, file: String?, environment: [String: String]
+    ) throws -> String? {
+        let variable = "LATTICE_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        if let argv, !argv.isEmpty, let file, !file.isEmpty {
+            throw HostError.configuration("give --\(name) or --\(name)-file, not both")
+        }
+        if let argv, !argv.isEmpty { return argv }
+        if let path = [file, environment[variable + "_FILE"]].compactMap({ $0 }).first(where: { !$0.isEmpty }) {
+            return try read(path, what: "--\(name)-file")
+        }
+        return environment[variable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Environment variables never handed to a child (providers, the embedded nats-server, the daemon):
