@@ -11,7 +11,8 @@ import NATSClient
 /// Runs a capability provider as this process, from host data on stdin to a clean exit.
 ///
 /// It exits 0 after a validly signed quit, SIGTERM/SIGINT, or its host's death (parent death
-/// signal, stdin EOF, or missed heartbeats), giving the provider's `shutdown()` a bounded time.
+/// signal, stdin EOF, or, when not its host's child, missed heartbeats), giving the provider's
+/// `shutdown()` a bounded time.
 public enum ProviderRunner {
     public static let shutdownGrace: Duration = .seconds(2)
 
@@ -70,7 +71,7 @@ public enum ProviderRunner {
             await service.catchUpOnLinks()
             logger.info(
                 "provider ready on \(context.subjects.providerRPC(hostData.providerKey, link: hostData.linkName))")
-            if !SelfTermination.disabledForTests { service.watchHeartbeats() }
+            if !SelfTermination.disabledForTests { await HeartbeatWatchdog.start(context: context, exitOnce: exitOnce) }
         } catch {
             logger.critical("provider failed to start: \(error)")
             await exitOnce.exit(reason: "start failure", status: 1)

@@ -136,36 +136,6 @@ final class ProviderService: Sendable {
         }
         try? context.connection.publish(response.encode(), to: replyTo)
     }
-
-    /// Exits when the host has been silent for several heartbeat intervals and does not answer a probe.
-    func watchHeartbeats() {
-        let milliseconds = Int(data.envValues["LATTICE_HEARTBEAT_INTERVAL_MS"] ?? "") ?? 30_000
-        let watch = HeartbeatWatch(interval: .milliseconds(max(100, milliseconds)))
-        let connection = context.connection
-        let subjects = context.subjects
-        let hostID = data.hostID
-        guard let events = try? connection.subscribe(to: subjects.events) else { return }
-        Task {
-            for await message in events {
-                guard let event = try? CloudEvent.decode(message.payload), event.source == hostID else { continue }
-                await watch.sawHost()
-            }
-        }
-        Task {
-            while true {
-                try? await Task.sleep(for: watch.interval / 2)
-                guard await watch.isOverdue else { continue }
-                let probe = try? await connection.request(
-                    [], to: subjects.inventory(hostID: hostID), timeout: .seconds(1))
-                if probe != nil {
-                    await watch.sawHost()
-                } else {
-                    await exitOnce.exit(
-                        reason: "host \(hostID) missed \(watch.missedAllowed) heartbeats and did not answer")
-                }
-            }
-        }
-    }
 }
 
 /// The replay cache behind a lock, so concurrent invocations share it.

@@ -12,29 +12,28 @@ enum SelfTermination {
 
     static var disabledForTests: Bool { ProcessInfo.processInfo.environment[testSwitch] == "1" }
 
-    /// Reports whether the parent (the host) is still there; the parent-death signal itself is
-    /// armed by `CProviderBoot` before `main`, on the main thread, where Linux keeps it.
-    static func parentIsAlive(hostPID: Int32?) -> Bool {
-        guard !disabledForTests, let hostPID else { return true }
+    /// Whether the host itself spawned this process: it sets `LATTICE_HOST_PID` to its own pid in the
+    /// child's environment. A provider started elsewhere (a container, by hand) is not its host's child, and a
+    /// `host_pid` from another pid namespace may even equal its parent's pid by chance.
+    static func launchedByHost(hostPID: Int32?) -> Bool {
+        guard let hostPID else { return false }
+        return ProcessInfo.processInfo.environment["LATTICE_HOST_PID"].flatMap { Int32($0) } == hostPID
+    }
+
+    /// Whether the parent is still the host that spawned us; it stops being true once the host dies
+    /// and the process is re-parented.
+    static func parentIsHost(hostPID: Int32?) -> Bool {
+        guard let hostPID, launchedByHost(hostPID: hostPID) else { return false }
         return getppid() == hostPID
+    }
+
+    /// False only for a child of the host whose host is already gone at start (it died before the
+    /// parent-death signal was armed). Providers that are not children are left to the heartbeat watch.
+    static func parentIsAlive(hostPID: Int32?) -> Bool {
+        guard !disabledForTests, launchedByHost(hostPID: hostPID) else { return true }
+        return parentIsHost(hostPID: hostPID)
     }
 
     /// The signal armed at process start: SIGTERM, 0 with the test switch, -1 when not host-launched.
     static var armedSignal: Int32 { lattice_provider_boot_parent_death_signal() }
-}
-
-/// Tracks the host's heartbeats; silence for several intervals means the host is gone.
-actor HeartbeatWatch {
-    private var lastSeen = ContinuousClock.now
-    let interval: Duration
-    let missedAllowed: Int
-
-    init(interval: Duration, missedAllowed: Int = 3) {
-        self.interval = interval
-        self.missedAllowed = missedAllowed
-    }
-
-    func sawHost() { lastSeen = .now }
-
-    var isOverdue: Bool { ContinuousClock.now - lastSeen > interval * missedAllowed }
 }
