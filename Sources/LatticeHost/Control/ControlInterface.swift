@@ -7,16 +7,21 @@ import Synchronization
 ///
 /// Every command is acknowledged at once; bad input gets `accepted: false` naming what was wrong
 /// and the host keeps serving. Work a command starts reports its outcome as an event.
+///
+/// Each command runs in a task of its own with a time limit, so one slow command (a start whose provider
+/// does not read its host data, say) cannot hold the others, and past the limit it is answered with an error.
 final class ControlInterface: Sendable {
     private let host: Host
     private let subjects: Subjects
     private let logger: Logger
+    private let commandTimeLimit: Duration
     private let running = Mutex<(subscriptions: [NATSSubscription], loops: [Task<Void, Never>])>(([], []))
 
-    init(host: Host) {
+    init(host: Host, commandTimeLimit: Duration = .seconds(10)) {
         self.host = host
         self.subjects = host.subjects
         self.logger = host.logger
+        self.commandTimeLimit = commandTimeLimit
     }
 
     /// Subscribes to every control subject and serves until the subscriptions end.
@@ -31,9 +36,14 @@ final class ControlInterface: Sendable {
             try connection.subscribe(to: subjects.linkDelete, queueGroup: subjects.controlQueueGroup),
             try connection.subscribe(to: subjects.getLinks, queueGroup: subjects.controlQueueGroup),
         ]
+        // A loop ends only once every command it received has been answered: drain relies on it.
         let loops = subscriptions.map { subscription in
             Task {
-                for await message in subscription { await self.handle(message) }
+                await withDiscardingTaskGroup { group in
+                    for await message in subscription {
+                        group.addTask { await self.handleWithinLimit(message) }
+                    }
+                }
             }
         }
         running.withLock { $0 = (subscriptions, loops) }
@@ -55,50 +65,63 @@ final class ControlInterface: Sendable {
         bound.cancel()
     }
 
-    private func handle(_ message: NATSMessage) async {
+    /// Answers one message within the time limit; a command still running then gets an error ack instead, and
+    /// whatever it would have answered later is dropped.
+    private func handleWithinLimit(_ message: NATSMessage) async {
+        let once = OneReply()
+        let limit = commandTimeLimit
+        let finished = await TimeLimit.run(within: limit) { await self.handle(message, once) }
+        guard !finished, let (command, _) = subjects.parse(message.subject) else { return }
+        logger.warning("control command \(command.rawValue) on \(message.subject) timed out after \(limit)")
+        // Ping, inventory and link queries answer with data, not an ack; their requester times out.
+        guard ![.ping, .inventory, .getLinks].contains(command) else { return }
+        reply(message, once, .rejected("\(command.rawValue) timed out after \(limit)"))
+    }
+
+    private func handle(_ message: NATSMessage, _ once: OneReply) async {
         guard let (command, target) = subjects.parse(message.subject) else {
-            reply(message, .rejected("unknown control subject '\(message.subject)'"))
+            reply(message, once, .rejected("unknown control subject '\(message.subject)'"))
             return
         }
         if let target, target != host.identity.hostID {
-            reply(message, .rejected("this is host \(host.identity.hostID), not \(target)"))
+            reply(message, once, .rejected("this is host \(host.identity.hostID), not \(target)"))
             return
         }
         switch command {
         case .ping:
-            await answerPing(message)
+            await answerPing(message, once)
         case .inventory:
-            await answer(message, with: host.inventory())
+            await answer(message, once, with: host.inventory())
         case .stopHost:
-            handleStop(message)
+            handleStop(message, once)
         case .getLinks:
             do {
-                await answer(message, with: LinkDefinitionList(links: try await host.links.all()))
+                await answer(message, once, with: LinkDefinitionList(links: try await host.links.all()))
             } catch {
-                reply(message, .rejected("\(error)"))
+                reply(message, once, .rejected("\(error)"))
             }
         default:
             guard await host.state.acceptingCommands else {
-                reply(message, .rejected("host \(host.identity.hostID) is stopping and takes no new commands"))
+                reply(message, once, .rejected("host \(host.identity.hostID) is stopping and takes no new commands"))
                 return
             }
-            reply(message, await host.handleWorkloadCommand(command, body: message.payload))
+            reply(message, once, await host.handleWorkloadCommand(command, body: message.payload))
         }
     }
 
-    private func handleStop(_ message: NATSMessage) {
+    private func handleStop(_ message: NATSMessage, _ once: OneReply) {
         let command: StopHostCommand
         do {
             command = try ControlDecoding.decode(StopHostCommand.self, from: emptyAsObject(message.payload)).validated()
         } catch {
-            reply(message, .rejected("invalid stop command: \(error)"))
+            reply(message, once, .rejected("invalid stop command: \(error)"))
             return
         }
         if let requested = command.hostID, !requested.isEmpty, requested != host.identity.hostID {
-            reply(message, .rejected("stop is addressed to host \(requested), this is \(host.identity.hostID)"))
+            reply(message, once, .rejected("stop is addressed to host \(requested), this is \(host.identity.hostID)"))
             return
         }
-        reply(message, .accepted)
+        reply(message, once, .accepted)
         let timeout = command.timeout.map { Duration.milliseconds($0) } ?? host.configuration.shutdownTimeout
         let host = self.host
         Task { _ = await host.stop(trigger: .controlSubject, timeout: timeout) }
@@ -109,18 +132,18 @@ final class ControlInterface: Sendable {
         payload.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) ? Array("{}".utf8) : payload
     }
 
-    private func answerPing(_ message: NATSMessage) async {
+    private func answerPing(_ message: NATSMessage, _ once: OneReply) async {
         let identity = host.identity
         let ping = PingReply(
             id: identity.hostID, issuer: identity.clusterKey.publicKey, labels: host.state.labels,
             friendlyName: identity.friendlyName, uptimeSeconds: await host.state.uptimeSeconds,
             version: Host.version, clusterIssuers: identity.clusterIssuers, latticePrefix: subjects.lattice)
-        await answer(message, with: ping)
+        await answer(message, once, with: ping)
         await host.publishHeartbeat()
     }
 
-    private func answer<T: Encodable>(_ message: NATSMessage, with value: T) async {
-        guard let replyTo = message.replyTo else { return }
+    private func answer<T: Encodable>(_ message: NATSMessage, _ once: OneReply, with value: T) async {
+        guard let replyTo = message.replyTo, once.claim() else { return }
         do {
             try host.connection.publish(ControlDecoding.encode(value), to: replyTo)
         } catch {
@@ -128,13 +151,27 @@ final class ControlInterface: Sendable {
         }
     }
 
-    private func reply(_ message: NATSMessage, _ ack: CommandAck) {
+    private func reply(_ message: NATSMessage, _ once: OneReply, _ ack: CommandAck) {
+        guard once.claim() else { return }
         if !ack.accepted { logger.notice("refused \(message.subject): \(ack.error)") }
         guard let replyTo = message.replyTo else { return }
         do {
             try host.connection.publish(ack.encoded(), to: replyTo)
         } catch {
             logger.warning("could not acknowledge \(message.subject): \(error)")
+        }
+    }
+}
+
+/// Lets exactly one answer go out for a message: the command's own, or the time limit's error ack.
+private final class OneReply: Sendable {
+    private let claimed = Mutex(false)
+
+    /// True for the first caller only.
+    func claim() -> Bool {
+        claimed.withLock { claimed in
+            defer { claimed = true }
+            return !claimed
         }
     }
 }

@@ -40,8 +40,17 @@ public actor ProviderSupervisor {
         }
     }
 
+    /// A start whose host data is still being written; a stop aborts it and waits until it has ended.
+    final class PendingStart: Sendable {
+        let abort = CancelFlag()
+        let ended = ExitLatch()
+    }
+
     private var providers: [ID: Managed] = [:]
     private var starting: Set<ID> = []
+    private var pendingStarts: [ID: PendingStart] = [:]
+    /// Every spawned, unreaped provider pid, readable without this actor for the emergency kill.
+    nonisolated let pidRegistry = ProviderPIDRegistry()
     private var accepting = true
     let host: Host
 
@@ -89,9 +98,24 @@ public actor ProviderSupervisor {
 
     private func launch(_ resolved: ResolvedProvider, command: StartProviderCommand, id: ID) async throws {
         let configuration = host.configuration
+        let instanceID = UUID().uuidString.lowercased()
+        let links = await host.links(forProvider: resolved.providerKey, link: command.linkName)
+        var hostData = HostData(
+            hostID: host.identity.hostID, hostPID: getpid(), latticeRPCPrefix: configuration.lattice,
+            linkName: command.linkName, latticeRPCURL: host.natsURL, providerKey: resolved.providerKey,
+            instanceID: instanceID, linkDefinitions: links, configJSON: command.configuration,
+            clusterIssuers: host.identity.clusterIssuers, invocationSeed: host.identity.clusterKey.seed ?? "",
+            envValues: [
+                "LATTICE_CONTRACT_ID": resolved.contractID,
+                "LATTICE_HEARTBEAT_INTERVAL_MS": String(Int64(configuration.heartbeatInterval / .milliseconds(1))),
+            ],
+            logLevel: configuration.logLevel)
+        host.providerCredentials.fill(&hostData)
+        let line = hostData.encodeLine()
+        // Refused before anything is installed or spawned: nothing is left to clean up.
+        try HostDataWriter.checkSize(line)
         let executable = try ProviderCachePath.install(
             resolved, cacheDirectory: configuration.cacheDirectory, link: command.linkName)
-        let instanceID = UUID().uuidString.lowercased()
         // Never the host's secrets: a provider's credentials reach it through host data on stdin only.
         var environment = SecretFile.scrubbed(ProcessInfo.processInfo.environment)
         environment["LATTICE_HOST_ID"] = host.identity.hostID
@@ -107,26 +131,11 @@ public actor ProviderSupervisor {
         // Non-SDK providers die with the host; SDK providers replace this with SIGTERM to shut down cleanly.
         request.parentDeathSignal = "KILL"
         let child = try await ChildSpawner.shared.spawn(request)
+        pidRegistry.insert(child.pid)
         let prefix = "\(resolved.providerKey.prefix(10))…/\(command.linkName)"
         if let out = child.stdout { OutputPump.start(fd: out, prefix: prefix, logger: logger, isError: false) }
         if let err = child.stderr { OutputPump.start(fd: err, prefix: prefix, logger: logger, isError: true) }
-
-        let links = await host.links(forProvider: resolved.providerKey, link: command.linkName)
-        var hostData = HostData(
-            hostID: host.identity.hostID, hostPID: getpid(), latticeRPCPrefix: configuration.lattice,
-            linkName: command.linkName, latticeRPCURL: host.natsURL, providerKey: resolved.providerKey,
-            instanceID: instanceID, linkDefinitions: links, configJSON: command.configuration,
-            clusterIssuers: host.identity.clusterIssuers, invocationSeed: host.identity.clusterKey.seed ?? "",
-            envValues: [
-                "LATTICE_CONTRACT_ID": resolved.contractID,
-                "LATTICE_HEARTBEAT_INTERVAL_MS": String(Int64(configuration.heartbeatInterval / .milliseconds(1))),
-            ],
-            logLevel: configuration.logLevel)
-        host.providerCredentials.fill(&hostData)
-        if let stdin = child.stdin {
-            let line = hostData.encodeLine()
-            _ = line.withUnsafeBytes { write(stdin, $0.baseAddress, $0.count) }
-        }
+        try await deliverHostData(line, to: child, id: id)
         let description = ProviderDescription(
             id: resolved.providerKey, imageRef: resolved.imageRef, contractID: resolved.contractID,
             linkName: command.linkName, name: resolved.name, instanceID: instanceID,
@@ -145,8 +154,40 @@ public actor ProviderSupervisor {
         managed.healthTask = Task { await self.checkHealth(managed) }
     }
 
+    /// Writes host data off the actor while the supervisor keeps serving; a provider that does not read it in
+    /// time, or a stop that arrives meanwhile, ends the child and fails the start.
+    private func deliverHostData(_ line: [UInt8], to child: SpawnedChild, id: ID) async throws {
+        let pending = PendingStart()
+        pendingStarts[id] = pending
+        // An emergency kill that ran while this child was being spawned could not see its pid.
+        if !accepting { pending.abort.set() }
+        defer {
+            pendingStarts[id] = nil
+            pending.ended.fire()
+        }
+        var failure: (any Error)?
+        if let stdin = child.stdin {
+            do {
+                try await HostDataWriter.write(line, to: stdin, cancelled: pending.abort)
+            } catch {
+                failure = error
+            }
+        }
+        // A stop that found this start pending did not see it among the running providers: it must not
+        // become one now, even when its host data went through just before the stop.
+        if pending.abort.isSet { failure = HostError.startup("the host is stopping") }
+        guard let failure else { return }
+        logger.warning("provider \(id) ended before it started: \(failure)")
+        ProcessSignals.send(SIGKILL, to: child.pid)
+        _ = await ChildExit.wait(for: child.pid)
+        pidRegistry.remove(child.pid)
+        if let stdin = child.stdin { close(stdin) }
+        throw failure
+    }
+
     private func watchExit(_ managed: Managed) async {
         let exit = await ChildExit.wait(for: managed.pid)
+        pidRegistry.remove(managed.pid)
         if let stdin = managed.stdin { close(stdin) }
         managed.healthTask?.cancel()
         if case .announceStopped(let reason) = managed.machine.handle(.processExited(exit)) {
@@ -194,24 +235,33 @@ public actor ProviderSupervisor {
         await escalate(managed, deadline: deadline)
     }
 
-    /// Stops every provider in parallel; refuses new starts while it runs.
+    /// Stops every provider in parallel, and ends starts still writing their host data; refuses new starts
+    /// while it runs.
     func stopAll(deadline: ContinuousClock.Instant, refuseNewStarts: Bool) async {
         if refuseNewStarts { accepting = false }
         let all = Array(providers.values)
+        let pending = Array(pendingStarts.values)
+        for start in pending { start.abort.set() }
         await withTaskGroup(of: Void.self) { group in
             for managed in all { group.addTask { await self.escalate(managed, deadline: deadline) } }
+            for start in pending { group.addTask { _ = await start.ended.wait(until: deadline) } }
         }
     }
 
-    /// SIGKILLs every provider still running; for a stop that was cut short.
-    func killAll() async {
+    /// SIGKILLs every provider process at once, through the pid registry and not this actor, then waits up to
+    /// `bound` for them to be reaped; for a stop that was cut short, when this actor may be busy or stuck.
+    nonisolated func killAll(waitingUpTo bound: Duration) async {
+        let killed = pidRegistry.signalAll(SIGKILL)
+        Task { await self.markKilled() }
+        if !killed.isEmpty { _ = await pidRegistry.waitUntilEmpty(until: .now + bound) }
+    }
+
+    /// The bookkeeping of an emergency kill, whenever the actor gets to it: no new starts, and the exits that
+    /// follow are reported as kills.
+    private func markKilled() {
         accepting = false
-        let all = Array(providers.values)
-        for managed in all {
-            _ = managed.machine.handle(.deadlineReached)
-            ProcessSignals.send(SIGKILL, to: managed.pid)
-        }
-        for managed in all { await managed.exited.wait() }
+        for start in pendingStarts.values { start.abort.set() }
+        for managed in providers.values { _ = managed.machine.handle(.deadlineReached) }
     }
 
     private func escalate(_ managed: Managed, deadline: ContinuousClock.Instant) async {

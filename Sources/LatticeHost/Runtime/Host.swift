@@ -225,7 +225,8 @@ public final class Host: Sendable {
                 await background.cancelAll()
             })
         await shutdown.addStep(.init("stop embedded NATS") { _ in await embedded?.stop(grace: .seconds(2)) })
-        await shutdown.addEmergencyAction { await providers.killAll() }
+        // Straight to the pid registry: a busy or stuck supervisor actor cannot delay the kill.
+        await shutdown.addEmergencyAction { await providers.killAll(waitingUpTo: .milliseconds(500)) }
         await shutdown.addEmergencyAction {
             await background.cancelAll()
             await connection.close()

@@ -18,7 +18,8 @@ public enum HostProcess {
         try HostLogging.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         var logger = Logger(label: "lattice-host")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel.lowercased()) ?? .info
-        let signals = SignalWatcher()
+        let forcedExit = ForcedExitWatchdog()
+        let signals = SignalWatcher { forcedExit.observe($0) }
         let startClock = ContinuousClock.now
 
         // Before anything is written there: a cache another user controls would let them choose what runs.
@@ -47,6 +48,7 @@ public enum HostProcess {
             logger.critical("host failed to start: \(error)")
             throw error
         }
+        forcedExit.attach(host.providers.pidRegistry)
         logger.info("host started in \(ContinuousClock.now - startClock)")
         if configuration.natsURL == nil {
             // The embedded URL carries no userinfo: its credentials are in the cache's embedded-nats.json.

@@ -43,8 +43,13 @@ public actor ShutdownCoordinator {
     private var forced = false
     private let logger: Logger
     private let clock = ContinuousClock()
+    /// How long the emergency actions together may take; a forced stop must end the host within a second.
+    private let emergencyBound: Duration
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, emergencyBound: Duration = .milliseconds(600)) {
+        self.logger = logger
+        self.emergencyBound = emergencyBound
+    }
 
     /// Appends a graceful step; steps run in the order they were added.
     public func addStep(_ step: Step) { steps.append(step) }
@@ -103,11 +108,23 @@ public actor ShutdownCoordinator {
         if outcome != .graceful {
             graceful.cancel()
             logger.warning("stop \(outcome == .forced ? "forced" : "timed out"); ending remaining work now")
-            for action in emergencyActions { await action() }
+            await runEmergencyActions()
         }
         HostMetrics.shutdownDuration(clock.now - start)
         logger.info("host stop finished: \(outcome) after \(clock.now - start)")
         return outcome
+    }
+
+    /// Runs every emergency action at once, each in its own task, and waits at most `emergencyBound`: an action
+    /// that hangs (on a stuck actor, say) is left behind rather than holding the exit.
+    private func runEmergencyActions() async {
+        let actions = emergencyActions
+        let finished = await TimeLimit.run(within: emergencyBound) {
+            await withTaskGroup(of: Void.self) { group in
+                for action in actions { group.addTask { await action() } }
+            }
+        }
+        if !finished { logger.warning("emergency actions still running after \(emergencyBound); not waiting") }
     }
 
     fileprivate func waitForForce() async {
