@@ -105,7 +105,10 @@ public actor ProviderSupervisor {
         request.stdout = .pipe
         request.stderr = .pipe
         // Non-SDK providers die with the host; SDK providers replace this with SIGTERM to shut down cleanly.
-        request.parentDeathSignal = "KILL"
+        request.parentDeathSignal = SIGKILL
+        // Its own process group: a terminal's Ctrl-C reaches only the host (which then stops it properly), and
+        // SIGTERM and SIGKILL reach whatever the provider started.
+        request.newProcessGroup = true
         let child = try await ChildSpawner.shared.spawn(request)
         let prefix = "\(resolved.providerKey.prefix(10))…/\(command.linkName)"
         if let out = child.stdout { OutputPump.start(fd: out, prefix: prefix, logger: logger, isError: false) }
@@ -146,7 +149,9 @@ public actor ProviderSupervisor {
     }
 
     private func watchExit(_ managed: Managed) async {
-        let exit = await ChildExit.wait(for: managed.pid)
+        // Whatever the provider leaves in its group is ended before the provider is reaped, while its zombie
+        // still holds the group id: nothing it started outlives it.
+        let exit = await ChildExit.wait(for: managed.pid) { _ = ProviderGroup.endLeftovers(of: $0) }
         if let stdin = managed.stdin { close(stdin) }
         managed.healthTask?.cancel()
         if case .announceStopped(let reason) = managed.machine.handle(.processExited(exit)) {
@@ -209,7 +214,7 @@ public actor ProviderSupervisor {
         let all = Array(providers.values)
         for managed in all {
             _ = managed.machine.handle(.deadlineReached)
-            ProcessSignals.send(SIGKILL, to: managed.pid)
+            ProcessSignals.sendToGroup(SIGKILL, leader: managed.pid)
         }
         for managed in all { await managed.exited.wait() }
     }
@@ -226,7 +231,7 @@ public actor ProviderSupervisor {
             if await waitForExit(managed, until: quitWindowEnds) { return }
             if clock.now < deadline, managed.machine.handle(.quitDelayElapsed) == .sendTerminate {
                 logger.info("provider \(managed.id) did not quit within \(delay): SIGTERM")
-                ProcessSignals.send(SIGTERM, to: managed.pid)
+                ProcessSignals.sendToGroup(SIGTERM, leader: managed.pid)
                 if await waitForExit(managed, until: min(clock.now + .seconds(1), deadline)) { return }
                 _ = managed.machine.handle(.terminateGraceElapsed)
             }
@@ -234,7 +239,7 @@ public actor ProviderSupervisor {
         if !managed.machine.hasExited {
             _ = managed.machine.handle(.deadlineReached)
             logger.warning("provider \(managed.id) still running: SIGKILL")
-            ProcessSignals.send(SIGKILL, to: managed.pid)
+            ProcessSignals.sendToGroup(SIGKILL, leader: managed.pid)
         }
         await managed.exited.wait()
     }

@@ -19,6 +19,9 @@ public enum HostProcess {
         var logger = Logger(label: "lattice-host")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel.lowercased()) ?? .info
         let signals = SignalWatcher()
+        // A subreaper: what a provider starts and leaves behind is re-parented to the host, not to init, and
+        // is reaped here, or killed when the host exits.
+        StrayReaper.start()
         let startClock = ContinuousClock.now
 
         // Before anything is written there: a cache another user controls would let them choose what runs.
@@ -81,6 +84,7 @@ public enum HostProcess {
         await metrics?.stop()
         signalTask.cancel()
         consoleTask?.cancel()
+        StrayReaper.endAll()
         if mode == .daemon {
             PIDFile.release(configuration.effectivePIDFile)
             unlink(configuration.stateFile)
