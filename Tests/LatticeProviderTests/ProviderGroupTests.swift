@@ -146,4 +146,31 @@ struct ProviderGroupTests {
         print("host kill -9 → non-SDK provider gone in \(clock.now - start)")
         await client.close()
     }
+
+    /// The host is SIGKILLed, so nobody signals the group for it: the SDK provider ends itself (parent-death
+    /// SIGTERM) and sends SIGTERM to its own group on the way out.
+    @Test func anSDKProviderThatEndsItselfTakesItsGroupWithIt() async throws {
+        let server = try NATSServerProcess()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pg-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let childFile = folder + "/child.pid"
+        let host = try ProviderTestHost(server: server, environment: ["TEST_PROVIDER_CHILD_PID_FILE": childFile])
+        let client = try await testClient(server)
+        #expect(try await host.startProvider(client, reference: BuiltProducts.path("test-provider")).accepted)
+        #expect(Deadline.poll(timeout: 5) { GroupProvider.read(childFile) != nil && host.providerPIDs().count == 1 })
+        let child = try #require(GroupProvider.read(childFile))
+        defer { kill(child, SIGKILL) }
+        let provider = try #require(host.providerPIDs().first)
+        #expect(Self.processGroup(child) == provider, "the provider's child is not in the provider's group")
+        #expect(ProcessReaper.isAlive(child))
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        host.process.send(SIGKILL)
+        #expect(Deadline.poll(timeout: 5) { !ProcessReaper.isAlive(provider) })
+        let gone = Deadline.poll(timeout: 2) { !ProcessReaper.isAlive(child) }
+        #expect(gone, "the SDK provider's child \(child) outlived it")
+        print("host kill -9 → SDK provider's child gone in \(clock.now - start)")
+        await client.close()
+    }
 }
