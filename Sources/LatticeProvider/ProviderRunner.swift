@@ -36,6 +36,7 @@ public enum ProviderRunner {
         logger[metadataKey: "provider"] = "\(hostData.providerKey.prefix(8))…/\(hostData.linkName)"
         if !SelfTermination.parentIsAlive(hostPID: hostData.hostPID) {
             logger.warning("host pid \(hostData.hostPID ?? 0) is already gone; exiting")
+            SelfTermination.endOwnGroup()
             exit(0)
         }
         logger.debug("parent-death signal armed at start: \(SelfTermination.armedSignal)")
@@ -103,6 +104,7 @@ actor ExitOnce {
         if !finished { logger.warning("shutdown hook exceeded \(ProviderRunner.shutdownGrace); exiting anyway") }
         let connection = self.connection
         _ = await raceTimeout(.milliseconds(500)) { try? await connection.drain(timeout: .milliseconds(400)) }
+        SelfTermination.endOwnGroup()
         Glibc.exit(status)
     }
 }

@@ -36,4 +36,16 @@ enum SelfTermination {
 
     /// The signal armed at process start: SIGTERM, 0 with the test switch, -1 when not host-launched.
     static var armedSignal: Int32 { lattice_provider_boot_parent_death_signal() }
+
+    /// Sends SIGTERM to the provider's process group, so what it started ends with it; called last, after the
+    /// provider's own cleanup, right before it exits.
+    ///
+    /// Only when this process leads its group, which a host makes every provider do: a provider sharing its
+    /// launcher's group (an older host, a shell) must not signal that launcher. The provider ignores SIGTERM
+    /// first so that the signal it sends cannot cut its own exit short.
+    static func endOwnGroup() {
+        guard !disabledForTests, armedSignal >= 0, getpgrp() == getpid() else { return }
+        signal(SIGTERM, SIG_IGN)
+        kill(0, SIGTERM)
+    }
 }

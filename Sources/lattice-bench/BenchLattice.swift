@@ -41,7 +41,7 @@ struct BenchLattice {
             ])
         request.stderr = .null
         request.stdout = .null
-        request.parentDeathSignal = "KILL"  // a benchmark that fails part-way leaves no host behind
+        request.parentDeathSignal = SIGKILL  // a benchmark that fails part-way leaves no host behind
         hostPID = try await ChildSpawner.shared.spawn(request).pid
         while try await inventory() == nil { try await Task.sleep(for: .milliseconds(10)) }
     }

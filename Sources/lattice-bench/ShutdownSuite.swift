@@ -69,7 +69,7 @@ enum ShutdownSuite {
             ])
         request.stderr = .null
         request.stdout = .null
-        request.parentDeathSignal = "KILL"  // a benchmark that fails part-way leaves no host behind
+        request.parentDeathSignal = SIGKILL  // a benchmark that fails part-way leaves no host behind
         let host = try await ChildSpawner.shared.spawn(request)
         let subjects = Subjects()
         while (try? await bench.connection.request(

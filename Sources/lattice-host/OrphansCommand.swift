@@ -8,7 +8,7 @@ struct OrphansCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orphans",
         abstract:
-            "List processes whose executable (/proc/PID/exe) is in the provider cache and whose user is yours or the cache's owner, and whether their host is alive; --reap ends orphans."
+            "List processes whose executable (/proc/PID/exe) is in the provider cache and whose user is yours or the cache's owner, the members of their process groups, and whether their host is alive; --reap ends orphans."
     )
 
     @Option(help: "Provider cache directory. [LATTICE_CACHE_DIR]") var cacheDir: String?
@@ -28,7 +28,7 @@ struct OrphansCommand: AsyncParsableCommand {
                 for result in results {
                     let process = result.process
                     print(
-                        "reaped pid \(process.pid) \(process.providerKey) link \(process.linkName): \(result.outcome.rawValue)"
+                        "reaped pid \(process.pid) \(process.providerKey) link \(process.linkName): \(result.outcome.rawValue)\(Self.member(process))"
                     )
                 }
             }
@@ -42,9 +42,14 @@ struct OrphansCommand: AsyncParsableCommand {
             for process in processes {
                 let status = process.hostAlive ? "host alive" : "ORPHAN"
                 print(
-                    "\(process.pid)  \(process.providerKey)  link \(process.linkName)  host \(process.hostID)  \(status)"
+                    "\(process.pid)  \(process.providerKey)  link \(process.linkName)  host \(process.hostID)  \(status)\(Self.member(process))"
                 )
             }
         }
+    }
+
+    /// Marks a process that is not a provider but was started by one, in that provider's process group.
+    static func member(_ process: ProviderProcess) -> String {
+        process.groupLeader.map { "  (group of provider pid \($0): \(process.executable))" } ?? ""
     }
 }

@@ -1,8 +1,14 @@
 // An SDK provider for the test suite (contract `lattice:test`): it echoes invocations and, when
-// TEST_PROVIDER_SHUTDOWN_MARKER names a file, writes it from its shutdown hook to prove the hook ran.
+// TEST_PROVIDER_SHUTDOWN_MARKER names a file, writes it from its shutdown hook to prove the hook ran. When
+// TEST_PROVIDER_CHILD_PID_FILE names a file, it starts `sleep 300` in its own process group first and records
+// the sleep's pid there, to prove the provider takes its group with it when it ends itself.
 import Foundation
 import LatticeProvider
 import LatticeWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct TestProvider: CapabilityProvider {
     func handle(_ invocation: Invocation, context: ProviderContext) async throws -> [UInt8] {
@@ -18,6 +24,24 @@ struct TestProvider: CapabilityProvider {
             FileManager.default.createFile(atPath: marker, contents: Data("\(getpid())".utf8))
         }
     }
+}
+
+/// Starts `sleep 300` as a plain child (posix_spawn, same process group, streams on /dev/null).
+func startChild(recordingPIDIn file: String) {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for fd in Int32(0)...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0) }
+    let words: [String] = ["/bin/sh", "-c", "exec sleep 300"]
+    let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+    defer { for argument in argv { free(argument) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, "/bin/sh", &actions, nil, argv, environ) == 0 else { return }
+    try? "\(pid)\n".write(toFile: file, atomically: true, encoding: .utf8)
+}
+
+if let file = ProcessInfo.processInfo.environment["TEST_PROVIDER_CHILD_PID_FILE"] {
+    startChild(recordingPIDIn: file)
 }
 
 await ProviderRunner.run(TestProvider(), label: "test-provider")

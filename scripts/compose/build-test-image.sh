@@ -27,9 +27,6 @@ nats=$(command -v nats-server)
 cp "$nats" "$root/usr/sbin/nats-server"
 executables+=("$nats")
 cp /usr/bin/tini-static "$root/usr/bin/tini"
-# The host starts non-SDK providers through setpriv for their parent-death signal (util-linux, in every Debian).
-cp /usr/bin/setpriv "$root/usr/bin/setpriv"
-executables+=(/usr/bin/setpriv)
 cp /bin/busybox "$root/bin/busybox"
 executables+=(/bin/busybox)
 for applet in sh ps kill sleep cat grep sed head date wget ls; do ln -s busybox "$root/bin/$applet"; done

@@ -1,3 +1,4 @@
+import CLatticeSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -22,16 +23,22 @@ public enum ChildExit: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Waits for `pid` to exit and reaps it, on a thread of its own so no task is blocked.
-    public static func wait(for pid: pid_t) async -> ChildExit {
+    ///
+    /// `beforeReaping` runs once the child has exited but while its zombie still holds the pid: a process group
+    /// led by `pid` can then be signalled without any risk that the number already names someone else.
+    public static func wait(for pid: pid_t, beforeReaping: (@Sendable (pid_t) -> Void)? = nil) async -> ChildExit {
         await withCheckedContinuation { continuation in
             let thread = Thread {
+                if let beforeReaping, lattice_wait_exited(pid, 0) == 1 { beforeReaping(pid) }
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0 {
                     if errno != EINTR {
+                        OwnedChildren.release(pid)
                         continuation.resume(returning: .exited(code: -1))
                         return
                     }
                 }
+                OwnedChildren.release(pid)
                 continuation.resume(returning: ChildExit(waitStatus: status))
             }
             thread.name = "lattice-reaper-\(pid)"

@@ -10,6 +10,19 @@ public enum ProcessSignals {
         kill(pid, signal) == 0 || errno == EPERM
     }
 
+    /// Sends `signal` to the process group `leader` leads, and to `leader` itself if it has left that group;
+    /// returns false only when neither exists.
+    ///
+    /// Providers lead groups of their own, so this reaches whatever they started too. A group outlives its
+    /// leader while members remain, and its id cannot be reused before they are gone.
+    @discardableResult
+    public static func sendToGroup(_ signal: Int32, leader: pid_t) -> Bool {
+        guard leader > 0 else { return false }
+        let group = kill(-leader, signal) == 0 || errno == EPERM
+        if group, (ProcStat.read(leader)?.processGroup ?? leader) == leader { return true }
+        return send(signal, to: leader) || group
+    }
+
     /// True while `pid` exists and is not a zombie.
     public static func isAlive(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
@@ -23,6 +36,8 @@ public struct ProcStat: Sendable {
     public let pid: pid_t
     public let state: Character
     public let parentPID: pid_t
+    /// Field 5: the process group id.
+    public let processGroup: pid_t
 
     public static func read(_ pid: pid_t) -> ProcStat? {
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
@@ -34,7 +49,9 @@ public struct ProcStat: Sendable {
         let text = String(decoding: buffer[0..<count], as: UTF8.self)
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 2, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
-        return ProcStat(pid: pid, state: state, parentPID: parent)
+        guard fields.count > 2, let state = fields[0].first, let parent = pid_t(fields[1]),
+            let group = pid_t(fields[2])
+        else { return nil }
+        return ProcStat(pid: pid, state: state, parentPID: parent, processGroup: group)
     }
 }

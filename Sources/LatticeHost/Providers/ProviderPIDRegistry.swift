@@ -25,7 +25,7 @@ final class ProviderPIDRegistry: Sendable {
     @discardableResult
     func signalAll(_ signal: Int32) -> [pid_t] {
         pids.withLock { pids in
-            for pid in pids { ProcessSignals.send(signal, to: pid) }
+            for pid in pids { ProcessSignals.sendToGroup(signal, leader: pid) }
             return Array(pids)
         }
     }

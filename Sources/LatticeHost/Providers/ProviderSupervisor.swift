@@ -129,7 +129,10 @@ public actor ProviderSupervisor {
         request.stdout = .pipe
         request.stderr = .pipe
         // Non-SDK providers die with the host; SDK providers replace this with SIGTERM to shut down cleanly.
-        request.parentDeathSignal = "KILL"
+        request.parentDeathSignal = SIGKILL
+        // Its own process group: a terminal's Ctrl-C reaches only the host (which then stops it properly), and
+        // SIGTERM and SIGKILL reach whatever the provider started.
+        request.newProcessGroup = true
         let child = try await ChildSpawner.shared.spawn(request)
         pidRegistry.insert(child.pid)
         let prefix = "\(resolved.providerKey.prefix(10))…/\(command.linkName)"
@@ -178,15 +181,17 @@ public actor ProviderSupervisor {
         if pending.abort.isSet { failure = HostError.startup("the host is stopping") }
         guard let failure else { return }
         logger.warning("provider \(id) ended before it started: \(failure)")
-        ProcessSignals.send(SIGKILL, to: child.pid)
-        _ = await ChildExit.wait(for: child.pid)
+        ProcessSignals.sendToGroup(SIGKILL, leader: child.pid)
+        _ = await ChildExit.wait(for: child.pid) { _ = ProviderGroup.endLeftovers(of: $0) }
         pidRegistry.remove(child.pid)
         if let stdin = child.stdin { close(stdin) }
         throw failure
     }
 
     private func watchExit(_ managed: Managed) async {
-        let exit = await ChildExit.wait(for: managed.pid)
+        // Whatever the provider leaves in its group is ended before the provider is reaped, while its zombie
+        // still holds the group id: nothing it started outlives it.
+        let exit = await ChildExit.wait(for: managed.pid) { _ = ProviderGroup.endLeftovers(of: $0) }
         pidRegistry.remove(managed.pid)
         if let stdin = managed.stdin { close(stdin) }
         managed.healthTask?.cancel()
@@ -276,7 +281,7 @@ public actor ProviderSupervisor {
             if await waitForExit(managed, until: quitWindowEnds) { return }
             if clock.now < deadline, managed.machine.handle(.quitDelayElapsed) == .sendTerminate {
                 logger.info("provider \(managed.id) did not quit within \(delay): SIGTERM")
-                ProcessSignals.send(SIGTERM, to: managed.pid)
+                ProcessSignals.sendToGroup(SIGTERM, leader: managed.pid)
                 if await waitForExit(managed, until: min(clock.now + .seconds(1), deadline)) { return }
                 _ = managed.machine.handle(.terminateGraceElapsed)
             }
@@ -284,7 +289,7 @@ public actor ProviderSupervisor {
         if !managed.machine.hasExited {
             _ = managed.machine.handle(.deadlineReached)
             logger.warning("provider \(managed.id) still running: SIGKILL")
-            ProcessSignals.send(SIGKILL, to: managed.pid)
+            ProcessSignals.sendToGroup(SIGKILL, leader: managed.pid)
         }
         await managed.exited.wait()
     }

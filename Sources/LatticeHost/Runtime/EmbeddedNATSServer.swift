@@ -62,7 +62,10 @@ public final class EmbeddedNATSServer: Sendable {
             environment: SecretFile.scrubbed(ProcessInfo.processInfo.environment))
         request.stdout = .file(directory + "/nats-server.log")
         request.stderr = .file(directory + "/nats-server.log")
-        request.parentDeathSignal = "KILL"
+        request.parentDeathSignal = SIGKILL
+        // Out of the terminal's foreground group: a Ctrl-C meant for the host must not end the server the
+        // host's own stop still needs.
+        request.newProcessGroup = true
         let child = try await ChildSpawner.shared.spawn(request)
         let portsFile = directory + "/nats-server_\(child.pid).ports"
         let clock = ContinuousClock()

@@ -20,6 +20,9 @@ public enum HostProcess {
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel.lowercased()) ?? .info
         let forcedExit = ForcedExitWatchdog()
         let signals = SignalWatcher { forcedExit.observe($0) }
+        // A subreaper: what a provider starts and leaves behind is re-parented to the host, not to init, and
+        // is reaped here, or killed when the host exits.
+        StrayReaper.start()
         let startClock = ContinuousClock.now
 
         // Before anything is written there: a cache another user controls would let them choose what runs.
@@ -83,6 +86,7 @@ public enum HostProcess {
         await metrics?.stop()
         signalTask.cancel()
         consoleTask?.cancel()
+        StrayReaper.endAll()
         if mode == .daemon {
             PIDFile.release(configuration.effectivePIDFile)
             unlink(configuration.stateFile)
