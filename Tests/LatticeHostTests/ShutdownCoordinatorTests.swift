@@ -64,6 +64,26 @@ struct ShutdownCoordinatorTests {
         #expect(journal.all == ["kill children"])
     }
 
+    @Test func aStuckEmergencyActionDoesNotHoldAForcedStop() async {
+        let coordinator = ShutdownCoordinator(logger: logger, emergencyBound: .milliseconds(200))
+        let journal = Journal()
+        await coordinator.addStep(.init("stuck") { _ in try? await Task.sleep(for: .seconds(30)) })
+        // Stands for an action waiting on a stuck actor: it ignores cancellation for 5 s.
+        await coordinator.addEmergencyAction {
+            let end = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+        await coordinator.addEmergencyAction { journal.add("kill children") }
+        let clock = ContinuousClock()
+        async let outcome = coordinator.stop(trigger: .sigint, timeout: .seconds(30))
+        try? await Task.sleep(for: .milliseconds(50))
+        let forced = clock.now
+        await coordinator.force()
+        #expect(await outcome == .forced)
+        #expect(clock.now - forced < .seconds(4), "the stuck action must be left behind")
+        #expect(journal.all == ["kill children"], "the other actions still run")
+    }
+
     @Test func stepsSeeTheDeadline() async throws {
         let coordinator = ShutdownCoordinator(logger: logger)
         let seen = Mutex<ContinuousClock.Instant?>(nil)

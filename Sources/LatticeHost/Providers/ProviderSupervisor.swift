@@ -172,6 +172,9 @@ public actor ProviderSupervisor {
         if let stdin = child.stdin {
             do {
                 try await HostDataWriter.write(line, to: stdin, cancelled: pending.abort)
+            } catch HostDataWriter.Failure.system(call: "write", errno: EPIPE) {
+                // The provider has already exited: that is reported by its exit watcher like any other exit.
+                logger.debug("provider \(id) closed its stdin before reading its host data")
             } catch {
                 failure = error
             }
