@@ -37,17 +37,19 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CLatticeSystem"),
+        .target(name: "LatticeConcurrency"),
         .target(name: "CProviderBoot"),
         .target(
             name: "NATSClient",
-            dependencies: ["CNats", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CNats", "LatticeConcurrency", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "LatticeCrypto", dependencies: ["CSodium"]),
         .target(name: "LatticeWire", dependencies: ["LatticeCrypto"]),
         .target(
             name: "LatticeHost",
             dependencies: [
-                "NATSClient", "LatticeCrypto", "LatticeWire", "LatticeActors", "CLatticeSystem", "CZlib",
+                "NATSClient", "LatticeConcurrency", "LatticeCrypto", "LatticeWire", "LatticeActors", "CLatticeSystem",
+                "CZlib",
                 "HTTPServerCapability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -76,7 +78,7 @@ let package = Package(
         .target(
             name: "LatticeProvider",
             dependencies: [
-                "NATSClient", "LatticeWire", "LatticeCrypto", "CProviderBoot",
+                "NATSClient", "LatticeConcurrency", "LatticeWire", "LatticeCrypto", "CProviderBoot",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -117,6 +119,7 @@ let package = Package(
             ]
         ),
         .target(name: "LatticeTesting", dependencies: ["NATSClient"]),
+        .testTarget(name: "LatticeConcurrencyTests", dependencies: ["LatticeConcurrency"]),
         .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "LatticeTesting"]),
         .testTarget(
             name: "LatticeCryptoTests",
@@ -137,7 +140,9 @@ let package = Package(
         ),
         .testTarget(
             name: "LatticeHostTests",
-            dependencies: ["LatticeHost", "LatticeTesting", "NATSClient", "LatticeWire", "LatticeCrypto"]
+            dependencies: [
+                "LatticeHost", "LatticeConcurrency", "LatticeTesting", "NATSClient", "LatticeWire", "LatticeCrypto",
+            ]
         ),
     ]
 )

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Runs a blocking cnats call on a Dispatch thread so it never parks a Swift concurrency thread.
 ///
@@ -19,27 +18,6 @@ func offloadBlocking(_ work: @escaping @Sendable () -> Void) async {
         DispatchQueue.global().async {
             work()
             continuation.resume()
-        }
-    }
-}
-
-/// Waits for a one-shot signal with an upper bound, reporting whether the signal arrived.
-func waitBounded(_ timeout: Duration, _ registerWaiter: (@escaping @Sendable () -> Void) -> Void) async -> Bool {
-    final class Once: @unchecked Sendable {
-        let lock = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-        func resume(_ value: Bool) {
-            lock.withLock { continuation in
-                continuation?.resume(returning: value)
-                continuation = nil
-            }
-        }
-    }
-    let once = Once()
-    return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-        once.lock.withLock { $0 = continuation }
-        registerWaiter { once.resume(true) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.milliseconds))) {
-            once.resume(false)
         }
     }
 }

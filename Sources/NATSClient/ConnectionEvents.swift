@@ -1,4 +1,5 @@
 import CNats
+import LatticeConcurrency
 import Logging
 import Synchronization
 
@@ -36,7 +37,7 @@ final class ConnectionCallbacks: Sendable {
     let reconnectDelay: Int64
     let maxReconnectDelay: Int64
     private let observers = Mutex(Observers())
-    let closed = OneShotSignal()
+    let closed = OneShotLatch<Void>()
     /// Set when the owner asked to close, so the disconnect that follows is not reported as a fault.
     let closeRequested = Atomic<Bool>(false)
     private let drainTimedOut = Atomic<Bool>(false)

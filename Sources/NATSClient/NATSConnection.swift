@@ -1,5 +1,6 @@
 import CNats
 import Dispatch
+import LatticeConcurrency
 import Logging
 import Synchronization
 
@@ -20,7 +21,7 @@ public final class NATSConnection: Sendable {
     let logger: Logger
     private let requests: RequestMux
     private let closing = Mutex<Bool>(false)
-    private let destroyed = OneShotSignal()
+    private let destroyed = OneShotLatch<Void>()
 
     private init(handle: OpaquePointer, options: NATSConnectionOptions, callbacks: ConnectionCallbacks, logger: Logger)
     {
@@ -235,7 +236,7 @@ public final class NATSConnection: Sendable {
     }
 
     private func waitDestroyed() async {
-        _ = await destroyed.wait(timeout: .seconds(30))
+        _ = await destroyed.fired(within: .seconds(30))
     }
 }
 
@@ -245,7 +246,7 @@ struct ConnectionTeardown: Sendable {
     let callbacks: ConnectionCallbacks
     let registry: SubscriptionRegistry
     let logger: Logger
-    let signal: OneShotSignal?
+    let signal: OneShotLatch<Void>?
 
     func run(drainTimeout: Duration?) async {
         let lease = self.lease
@@ -257,8 +258,10 @@ struct ConnectionTeardown: Sendable {
             await offloadBlocking { _ = lease.withPointer { natsConnection_Close($0) } }
         }
         let drainBound = (drainTimeout ?? .zero) + .seconds(10)
-        let closed = await callbacks.closed.wait(timeout: drainBound)
-        let subscriptionsDone = await waitBounded(.seconds(10)) { registry.onEmpty($0) }
+        let closed = await callbacks.closed.fired(within: drainBound)
+        let emptied = OneShotLatch<Void>()
+        registry.onEmpty { emptied.fire() }
+        let subscriptionsDone = await emptied.fired(within: .seconds(10))
         if closed && subscriptionsDone {
             let callbacks = self.callbacks
             await offloadBlocking {

@@ -1,4 +1,5 @@
 import CNats
+import LatticeConcurrency
 
 /// Messages on one subject (optionally in a queue group), delivered as an `AsyncSequence`.
 ///
@@ -56,7 +57,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
     /// Removes interest and waits (bounded) until cnats will deliver nothing more.
     public func unsubscribe(timeout: Duration = .seconds(5)) async {
         box.unsubscribe()
-        _ = await box.completion.wait(timeout: timeout)
+        _ = await box.completion.fired(within: timeout)
     }
 
     /// Stops interest but delivers every message already received, then ends the sequence.
@@ -67,7 +68,7 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         if let status, status != NATS_OK, status != NATS_INVALID_SUBSCRIPTION, status != NATS_CONNECTION_CLOSED {
             try CStatusFunnel.check(status, "draining subscription on '\(subject)'")
         }
-        let completed = await box.completion.wait(timeout: timeout + .seconds(1))
+        let completed = await box.completion.fired(within: timeout + .seconds(1))
         if !completed { throw NATSError.timedOut("draining subscription on '\(subject)'") }
     }
 }

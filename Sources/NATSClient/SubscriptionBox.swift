@@ -1,5 +1,6 @@
 import CNats
 import Dispatch
+import LatticeConcurrency
 import Logging
 import Synchronization
 
@@ -17,7 +18,7 @@ final class SubscriptionBox: Sendable {
     let dropped = Atomic<Int>(0)
     private let deliver: @Sendable (NATSMessage, _ isNoResponders: Bool) -> Bool
     private let finish: @Sendable () -> Void
-    let completion = OneShotSignal()
+    let completion = OneShotLatch<Void>()
     private let registry: SubscriptionRegistry
     private let logger: Logger
 
