@@ -1,4 +1,5 @@
 import Foundation
+import LatticeConcurrency
 import LatticeCrypto
 import LatticeWire
 import Logging
@@ -100,29 +101,12 @@ actor ExitOnce {
         logger.info("shutting down: \(reason)")
         let provider = self.provider
         let hook = Task { await provider.shutdown() }
-        let finished = await raceTimeout(ProviderRunner.shutdownGrace) { await hook.value }
+        let finished = await waitBounded(timeout: ProviderRunner.shutdownGrace) { await hook.value } != nil
         if !finished { logger.warning("shutdown hook exceeded \(ProviderRunner.shutdownGrace); exiting anyway") }
         let connection = self.connection
-        _ = await raceTimeout(.milliseconds(500)) { try? await connection.drain(timeout: .milliseconds(400)) }
+        _ = await waitBounded(timeout: .milliseconds(500)) { try? await connection.drain(timeout: .milliseconds(400)) }
         SelfTermination.endOwnGroup()
         Glibc.exit(status)
-    }
-}
-
-/// Runs `work` but stops waiting after `limit`; returns whether it finished.
-func raceTimeout(_ limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            await work()
-            return true
-        }
-        group.addTask {
-            try? await Task.sleep(for: limit)
-            return false
-        }
-        let first = await group.next() ?? false
-        group.cancelAll()
-        return first
     }
 }
 

@@ -78,6 +78,8 @@ public struct ProviderStartedData: Codable, Sendable, Equatable {
     public var instanceID: String
     public var imageRef: String
     public var annotations: [String: String]
+    /// Restarts of this provider by its host so far (extension, DESIGN §9): 0 for its first start.
+    public var restartCount: Int
 
     enum CodingKeys: String, CodingKey {
         case annotations
@@ -86,11 +88,12 @@ public struct ProviderStartedData: Codable, Sendable, Equatable {
         case contractID = "contract_id"
         case instanceID = "instance_id"
         case imageRef = "image_ref"
+        case restartCount = "restart_count"
     }
 
     public init(
         publicKey: String, linkName: String, contractID: String, instanceID: String, imageRef: String,
-        annotations: [String: String]
+        annotations: [String: String], restartCount: Int = 0
     ) {
         self.publicKey = publicKey
         self.linkName = linkName
@@ -98,6 +101,19 @@ public struct ProviderStartedData: Codable, Sendable, Equatable {
         self.instanceID = instanceID
         self.imageRef = imageRef
         self.annotations = annotations
+        self.restartCount = restartCount
+    }
+
+    /// Peers that do not restart providers send no `restart_count`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        publicKey = try c.decode(String.self, forKey: .publicKey)
+        linkName = try c.decode(String.self, forKey: .linkName)
+        contractID = try c.decode(String.self, forKey: .contractID)
+        instanceID = try c.decode(String.self, forKey: .instanceID)
+        imageRef = try c.decode(String.self, forKey: .imageRef)
+        annotations = try c.decodeIfPresent([String: String].self, forKey: .annotations) ?? [:]
+        restartCount = try c.decodeIfPresent(Int.self, forKey: .restartCount) ?? 0
     }
 }
 

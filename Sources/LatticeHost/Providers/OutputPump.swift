@@ -1,14 +1,32 @@
 import Foundation
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Turns a provider's stdout or stderr into host log lines prefixed with the provider's key and link.
+///
+/// The host waits (bounded) for every pump to reach its provider's EOF before it exits: lines still in a
+/// pipe when the provider ends would otherwise be lost with the host.
 enum OutputPump {
+    /// Pumps still reading.
+    private static let running = Mutex(0)
+
+    /// Waits until every pump has reached EOF, or `deadline`; true when none is left.
+    static func drain(until deadline: ContinuousClock.Instant) async -> Bool {
+        while running.withLock({ $0 }) > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
     static func start(fd: Int32, prefix: String, logger: Logger, isError: Bool) {
+        running.withLock { $0 += 1 }
         let thread = Thread {
+            defer { running.withLock { $0 -= 1 } }
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 8192)
             func emit(_ bytes: ArraySlice<UInt8>) {

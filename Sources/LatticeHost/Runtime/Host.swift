@@ -1,4 +1,5 @@
 import Foundation
+import LatticeConcurrency
 import LatticeCrypto
 import LatticeWire
 import Logging
@@ -40,7 +41,7 @@ public final class Host: Sendable {
             return created
         }
     }
-    private let outcome = OutcomeLatch()
+    private let outcome = OneShotLatch<StopOutcome>()
     private let background = BackgroundTasks()
 
     private init(
@@ -197,6 +198,10 @@ public final class Host: Sendable {
                 await providers.stopAll(deadline: deadline, refuseNewStarts: true)
             })
         await shutdown.addStep(
+            .init("relay the providers' last output lines") { deadline in
+                _ = await OutputPump.drain(until: min(deadline, .now + .seconds(1)))
+            })
+        await shutdown.addStep(
             .init("broadcast a signed quit") { _ in
                 do {
                     let claims = try QuitClaims.sign(
@@ -237,7 +242,7 @@ public final class Host: Sendable {
     /// Runs the stop sequence, or joins the one under way.
     public func stop(trigger: StopTrigger, timeout: Duration? = nil) async -> StopOutcome {
         let result = await shutdown.stop(trigger: trigger, timeout: timeout ?? configuration.shutdownTimeout)
-        outcome.fulfil(result)
+        _ = outcome.fulfil(result)
         return result
     }
 
@@ -247,7 +252,10 @@ public final class Host: Sendable {
     }
 
     /// Waits until the host has stopped, however the stop was triggered.
-    public func waitUntilStopped() async -> StopOutcome { await outcome.value() }
+    public func waitUntilStopped() async -> StopOutcome {
+        // Not cancelled in practice (the process waits on it); a cancelled wait reports a forced stop.
+        await outcome.wait() ?? .forced
+    }
 
     public func inventory() async -> HostInventory {
         HostInventory(
@@ -308,33 +316,6 @@ public final class Host: Sendable {
             return .rejected(refusal.description)
         } catch {
             return .rejected("invalid \(command.rawValue) command: \(error)")
-        }
-    }
-}
-
-/// Remembers the first stop outcome and hands it to every waiter.
-final class OutcomeLatch: Sendable {
-    private let state = Mutex<(value: StopOutcome?, waiters: [CheckedContinuation<StopOutcome, Never>])>(
-        (nil, []))
-
-    func fulfil(_ outcome: StopOutcome) {
-        let waiters = state.withLock { state -> [CheckedContinuation<StopOutcome, Never>] in
-            guard state.value == nil else { return [] }
-            state.value = outcome
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: outcome) }
-    }
-
-    func value() async -> StopOutcome {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> StopOutcome? in
-                if let value = state.value { return value }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
         }
     }
 }

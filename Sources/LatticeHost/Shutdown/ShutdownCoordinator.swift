@@ -1,3 +1,4 @@
+import LatticeConcurrency
 import Logging
 import Synchronization
 
@@ -83,26 +84,26 @@ public actor ShutdownCoordinator {
         let deadline = start + timeout
         let steps = self.steps
         let logger = self.logger
-        let race = FirstOutcome()
+        let race = OneShotLatch<StopOutcome>()
         let graceful = Task {
             for step in steps {
                 if Task.isCancelled { return }
                 logger.debug("shutdown step: \(step.name)")
                 await step.run(deadline)
             }
-            race.finish(.graceful)
+            _ = race.fulfil(.graceful)
         }
         let timer = Task { [clock] in
             try? await clock.sleep(until: deadline)
-            if !Task.isCancelled { race.finish(.timedOut) }
+            if !Task.isCancelled { _ = race.fulfil(.timedOut) }
         }
         let forceWatch = Task {
             await self.waitForForce()
-            if !Task.isCancelled { race.finish(.forced) }
+            if !Task.isCancelled { _ = race.fulfil(.forced) }
         }
         // The first of: every step done, the bound reached, or a force. A step that ignores
         // cancellation cannot hold the stop past its bound, because nobody awaits it.
-        let outcome = await race.value()
+        let outcome = await race.wait() ?? .forced
         timer.cancel()
         forceWatch.cancel()
         if outcome != .graceful {
@@ -145,31 +146,5 @@ public actor ShutdownCoordinator {
     private func releaseForceWaiter() {
         forceRequested?.resume()
         forceRequested = nil
-    }
-}
-
-/// Resolves once, with whichever outcome arrives first.
-private final class FirstOutcome: Sendable {
-    private let state = Mutex<(outcome: StopOutcome?, waiter: CheckedContinuation<StopOutcome, Never>?)>((nil, nil))
-
-    func finish(_ outcome: StopOutcome) {
-        let waiter = state.withLock { state -> CheckedContinuation<StopOutcome, Never>? in
-            guard state.outcome == nil else { return nil }
-            state.outcome = outcome
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: outcome)
-    }
-
-    func value() async -> StopOutcome {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> StopOutcome? in
-                if let outcome = state.outcome { return outcome }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
     }
 }
