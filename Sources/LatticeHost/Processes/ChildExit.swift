@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -25,14 +26,13 @@ public enum ChildExit: Sendable, Equatable, CustomStringConvertible {
     public static func wait(for pid: pid_t) async -> ChildExit {
         await withCheckedContinuation { continuation in
             let thread = Thread {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 {
-                    if errno != EINTR {
-                        continuation.resume(returning: .exited(code: -1))
-                        return
-                    }
+                do {
+                    let (_, status) = try SystemCalls.waitpid(pid)
+                    continuation.resume(returning: ChildExit(waitStatus: status))
+                } catch {
+                    // Not our child, or reaped elsewhere: no status to report.
+                    continuation.resume(returning: .exited(code: -1))
                 }
-                continuation.resume(returning: ChildExit(waitStatus: status))
             }
             thread.name = "lattice-reaper-\(pid)"
             thread.start()
