@@ -2,6 +2,9 @@ import LatticeWire
 
 /// The life of one provider process: starting → running → quitting → terminating → killing → exited.
 ///
+/// To be removed in phase 2 of #14, when the supervisor is wired to `ProviderMachine` and `ProviderDriver`, which
+/// replace it (readiness, restarts, health and the SIGKILL decision included).
+///
 /// Pure: it takes events and returns the action the supervisor must carry out, so every
 /// escalation path is unit-tested without processes.
 public struct ProviderStateMachine: Sendable, Equatable {

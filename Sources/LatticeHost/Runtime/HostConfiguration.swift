@@ -22,6 +22,13 @@ public struct HostConfiguration: Sendable {
     public var cacheDirectory = HostConfiguration.defaultCacheDirectory()
     public var shutdownTimeout: Duration = .seconds(10)
     public var providerShutdownDelay: Duration = .seconds(2)
+    /// Spawn to ready (answered its first health request); a start not ready by then fails (DESIGN §7).
+    public var providerStartTimeout: Duration = .seconds(30)
+    /// The first restart's backoff; it doubles up to 60 s.
+    public var providerRestartDelay: Duration = .seconds(1)
+    /// Crashes within 10 minutes before the host gives up on a provider.
+    public var providerMaxRestarts = 5
+    public var providerHealthInterval: Duration = .seconds(30)
     public var heartbeatInterval: Duration = .seconds(30)
     public var logFormat: LogFormat = .text
     public var logLevel = "info"
