@@ -38,6 +38,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CLatticeSystem"),
         .target(name: "LatticeConcurrency"),
+        .target(name: "LatticeSystemCalls"),
         .target(name: "CProviderBoot"),
         .target(
             name: "NATSClient",
@@ -48,8 +49,9 @@ let package = Package(
         .target(
             name: "LatticeHost",
             dependencies: [
-                "NATSClient", "LatticeConcurrency", "LatticeCrypto", "LatticeWire", "LatticeActors", "CLatticeSystem",
-                "CZlib",
+                "NATSClient", "LatticeConcurrency", "LatticeSystemCalls", "LatticeCrypto", "LatticeWire",
+                "LatticeActors",
+                "CLatticeSystem", "CZlib",
                 "HTTPServerCapability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -78,7 +80,8 @@ let package = Package(
         .target(
             name: "LatticeProvider",
             dependencies: [
-                "NATSClient", "LatticeConcurrency", "LatticeWire", "LatticeCrypto", "CProviderBoot",
+                "NATSClient", "LatticeConcurrency", "LatticeSystemCalls", "LatticeWire", "LatticeCrypto",
+                "CProviderBoot",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -120,6 +123,7 @@ let package = Package(
         ),
         .target(name: "LatticeTesting", dependencies: ["NATSClient"]),
         .testTarget(name: "LatticeConcurrencyTests", dependencies: ["LatticeConcurrency"]),
+        .testTarget(name: "LatticeSystemCallsTests", dependencies: ["LatticeSystemCalls"]),
         .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "LatticeTesting"]),
         .testTarget(
             name: "LatticeCryptoTests",

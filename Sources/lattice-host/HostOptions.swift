@@ -41,28 +41,17 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Wait after a provider's quit before SIGTERM, e.g. 2s. [LATTICE_PROVIDER_SHUTDOWN_DELAY]")
     var providerShutdownDelay: String?
 
-    @Option(
-        help:
-            "First wait before restarting a provider that exited by itself; doubles up to 60s. [LATTICE_PROVIDER_RESTART_DELAY] (default: 1s)"
-    )
+    @Option(help: "Time a provider has to become ready, e.g. 30s. [LATTICE_PROVIDER_START_TIMEOUT]")
+    var providerStartTimeout: String?
+
+    @Option(help: "First backoff before a crashed provider restarts, e.g. 1s. [LATTICE_PROVIDER_RESTART_DELAY]")
     var providerRestartDelay: String?
 
     @Option(
-        help:
-            "Crashes within 10 minutes before the host gives up on a provider. [LATTICE_PROVIDER_MAX_RESTARTS] (default: 5)"
-    )
+        help: "Crashes within 10 minutes before giving up on a provider. [LATTICE_PROVIDER_MAX_RESTARTS] (default: 5)")
     var providerMaxRestarts: String?
 
-    @Option(
-        help:
-            "Spawn to ready (subscribed, answering health) before a start fails. [LATTICE_PROVIDER_START_TIMEOUT] (default: 30s)"
-    )
-    var providerStartTimeout: String?
-
-    @Option(
-        help:
-            "Between provider health checks; three failures in a row restart it. [LATTICE_PROVIDER_HEALTH_INTERVAL] (default: 30s)"
-    )
+    @Option(help: "Interval between provider health checks, e.g. 30s. [LATTICE_PROVIDER_HEALTH_INTERVAL]")
     var providerHealthInterval: String?
 
     @Option(help: "Interval between host_heartbeat events, e.g. 30s. [LATTICE_HEARTBEAT_INTERVAL]")
@@ -148,17 +137,17 @@ struct HostOptions: ParsableArguments {
             configuration.providerShutdownDelay = try ConfigurationValue.duration(
                 text, name: "--provider-shutdown-delay")
         }
+        if let text = value(providerStartTimeout, "PROVIDER_START_TIMEOUT") {
+            configuration.providerStartTimeout = try ConfigurationValue.duration(text, name: "--provider-start-timeout")
+        }
         if let text = value(providerRestartDelay, "PROVIDER_RESTART_DELAY") {
             configuration.providerRestartDelay = try ConfigurationValue.duration(text, name: "--provider-restart-delay")
         }
         if let text = value(providerMaxRestarts, "PROVIDER_MAX_RESTARTS") {
-            guard let count = Int(text), count >= 0 else {
+            guard let restarts = Int(text), restarts >= 0 else {
                 throw HostError.configuration("--provider-max-restarts must be a whole number, not '\(text)'")
             }
-            configuration.providerMaxRestarts = count
-        }
-        if let text = value(providerStartTimeout, "PROVIDER_START_TIMEOUT") {
-            configuration.providerStartTimeout = try ConfigurationValue.duration(text, name: "--provider-start-timeout")
+            configuration.providerMaxRestarts = restarts
         }
         if let text = value(providerHealthInterval, "PROVIDER_HEALTH_INTERVAL") {
             configuration.providerHealthInterval = try ConfigurationValue.duration(

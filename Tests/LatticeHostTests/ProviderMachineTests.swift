@@ -477,3 +477,23 @@ struct ProviderRestartPolicyTests {
         #expect(policy.recordCrash(at: .now) == .giveUp(crashes: 1))
     }
 }
+
+@Suite("ProviderMachine.Settings: from the host's flags")
+struct ProviderMachineSettingsTests {
+    @Test func theFlagsReachTheMachine() {
+        var configuration = HostConfiguration()
+        configuration.providerStartTimeout = .seconds(7)
+        configuration.providerShutdownDelay = .milliseconds(300)
+        configuration.providerRestartDelay = .milliseconds(100)
+        configuration.providerMaxRestarts = 3
+        configuration.providerHealthInterval = .seconds(2)
+        let settings = ProviderMachine.Settings(configuration: configuration)
+        #expect(settings.startTimeout == .seconds(7))
+        #expect(settings.shutdownDelay == .milliseconds(300))
+        #expect(settings.restartDelay == .milliseconds(100))
+        #expect(settings.maxRestarts == 3)
+        #expect(settings.healthInterval == .seconds(2))
+        #expect(settings.firstHealthCheck == .seconds(2))
+        #expect(ProviderMachine.Settings(configuration: HostConfiguration()) == ProviderMachine.Settings())
+    }
+}

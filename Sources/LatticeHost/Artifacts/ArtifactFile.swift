@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -22,23 +23,25 @@ final class ArtifactFile {
     /// give the one generic refusal; the detail stays in the refusal's log text.
     init(_ path: String, maxSize: Int) throws {
         // O_NONBLOCK: opening a FIFO must not hang the host; it is refused below as not a regular file.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard fd >= 0 else {
-            let code = errno
-            throw ArtifactRefusal.unavailable("'\(path)': \(String(cString: strerror(code))) (errno \(code))")
+        let fd: Int32
+        do {
+            fd = try SystemCalls.open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        } catch {
+            throw ArtifactRefusal.unavailable("'\(path)': \(error.reason) (errno \(error.errno))")
         }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let code = errno
-            close(fd)
-            throw ArtifactRefusal.unavailable("'\(path)': fstat failed: \(String(cString: strerror(code)))")
+        let info: stat
+        do {
+            info = try SystemCalls.fstat(fd)
+        } catch {
+            try? SystemCalls.close(fd)
+            throw ArtifactRefusal.unavailable("'\(path)': fstat failed: \(error.reason)")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
+            try? SystemCalls.close(fd)
             throw ArtifactRefusal.unavailable("'\(path)' is not a regular file")
         }
         guard info.st_size <= maxSize else {
-            close(fd)
+            try? SystemCalls.close(fd)
             throw ArtifactRefusal.tooLarge(
                 bound: maxSize, detail: "'\(path)' is \(info.st_size) bytes, more than --max-artifact-size \(maxSize)")
         }
@@ -50,28 +53,32 @@ final class ArtifactFile {
         self.isExecutable = info.st_mode & 0o111 != 0
     }
 
-    deinit { close(fd) }
+    deinit { try? SystemCalls.close(fd) }
 
     /// Up to `count` bytes from the start, without moving the read position.
     func head(_ count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        let read = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, 0) }
-        guard read >= 0 else { throw unreadable("read failed") }
-        return Array(bytes[0..<read])
+        do {
+            let read = try bytes.withUnsafeMutableBytes { try SystemCalls.pread(fd, into: $0, offset: 0) }
+            return Array(bytes[0..<read])
+        } catch let error as SystemCallError {
+            throw unreadable("read failed", error)
+        }
     }
 
     /// The next bytes into `buffer`; 0 at the end. Fails once more than `maxSize` bytes came out.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw unreadable("read failed") }
-            consumed += count
-            guard consumed <= maxSize else {
-                throw ArtifactRefusal.tooLarge(bound: maxSize, detail: "'\(path)' grew past \(maxSize) bytes")
-            }
-            return count
+        let count: Int
+        do {
+            count = try SystemCalls.read(fd, into: buffer)
+        } catch {
+            throw unreadable("read failed", error)
         }
+        consumed += count
+        guard consumed <= maxSize else {
+            throw ArtifactRefusal.tooLarge(bound: maxSize, detail: "'\(path)' grew past \(maxSize) bytes")
+        }
+        return count
     }
 
     /// The whole file, exactly the `size` bytes `fstat` announced.
@@ -92,8 +99,7 @@ final class ArtifactFile {
         return bytes
     }
 
-    private func unreadable(_ what: String) -> ArtifactRefusal {
-        let code = errno
-        return .unavailable("'\(path)': \(what): \(String(cString: strerror(code))) (errno \(code))")
+    private func unreadable(_ what: String, _ error: SystemCallError) -> ArtifactRefusal {
+        .unavailable("'\(path)': \(what): \(error.reason) (errno \(error.errno))")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -64,17 +65,13 @@ public struct DaemonHandoff: Codable, Sendable, Equatable {
 
     /// Writes the hand-off as one line to `fd` and closes it.
     public func send(to fd: Int32) throws {
-        defer { close(fd) }
+        defer { try? SystemCalls.close(fd) }
         var bytes = [UInt8](try JSONEncoder().encode(self))
         bytes.append(UInt8(ascii: "\n"))
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                throw HostError.daemon("cannot hand the daemon its seeds: \(String(cString: strerror(errno)))")
-            }
-            written += count
+        do {
+            try SystemCalls.writeAll(fd, bytes)
+        } catch {
+            throw HostError.daemon("cannot hand the daemon its seeds: \(error.reason)")
         }
     }
 
@@ -86,12 +83,15 @@ public struct DaemonHandoff: Codable, Sendable, Equatable {
         while !bytes.contains(UInt8(ascii: "\n")) {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { throw HostError.daemon("daemon: no hand-off from the launcher on stdin") }
-            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Int32(clamping: max(1, left.milliseconds)))
-            if ready < 0 && errno == EINTR { continue }
+            let ready: Int32
+            do {
+                ready = try SystemCalls.poll(
+                    fd, events: Int16(POLLIN), timeoutMilliseconds: Int32(clamping: max(1, left.milliseconds)))
+            } catch {
+                throw HostError.daemon("daemon: cannot wait for the hand-off on stdin: \(error.reason)")
+            }
             guard ready > 0 else { continue }
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
+            let count = (try? chunk.withUnsafeMutableBytes { try SystemCalls.read(fd, into: $0) }) ?? 0
             guard count > 0 else { break }
             bytes += chunk[0..<count]
             guard bytes.count <= maxBytes else { throw HostError.daemon("daemon: hand-off on stdin is too large") }

@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 import NATSClient
 
 #if canImport(Glibc)
@@ -11,8 +12,7 @@ public enum DaemonStopper {
     public static func stop(configuration: HostConfiguration, timeout: Duration) async throws {
         let pidFile = configuration.effectivePIDFile
         let statePath = configuration.stateFile
-        var link = stat()
-        if lstat(pidFile, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
+        if let link = try? SystemCalls.lstat(pidFile), link.st_mode & S_IFMT == S_IFLNK {
             throw HostError.daemon("pid file \(pidFile) is a symbolic link; refusing to trust it (remove it)")
         }
         let pid: pid_t
@@ -25,8 +25,8 @@ public enum DaemonStopper {
             throw HostError.daemon("no daemon running (no pid file at \(pidFile))")
         }
         guard ProcessSignals.isAlive(pid) else {
-            unlink(pidFile)
-            unlink(statePath)
+            try? SystemCalls.unlink(pidFile)
+            try? SystemCalls.unlink(statePath)
             throw HostError.daemon("no daemon running (removed stale pid file for dead pid \(pid))")
         }
         // A pid file is only text: signal the pid only if the kernel says it runs a lattice-host.

@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -15,20 +16,25 @@ public enum PIDFile {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         for _ in 0..<2 {
-            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            if fd >= 0 {
-                let text = Array("\(pid)\n".utf8)
-                _ = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                close(fd)
-                return
+            let fd: Int32
+            do {
+                fd = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o644)
+            } catch  where error.errno == EEXIST {
+                if let owner = liveDaemon(path), owner != pid {
+                    throw HostError.daemon("a host daemon is already running (pid \(owner), pid file \(path))")
+                }
+                try? SystemCalls.unlink(path)
+                continue
+            } catch {
+                throw HostError.daemon("cannot create pid file \(path): \(error.reason)")
             }
-            guard errno == EEXIST else {
-                throw HostError.daemon("cannot create pid file \(path): \(String(cString: strerror(errno)))")
+            defer { try? SystemCalls.close(fd) }
+            do {
+                try SystemCalls.writeAll(fd, Array("\(pid)\n".utf8))
+            } catch {
+                throw HostError.daemon("cannot write pid file \(path): \(error.reason)")
             }
-            if let owner = liveDaemon(path), owner != pid {
-                throw HostError.daemon("a host daemon is already running (pid \(owner), pid file \(path))")
-            }
-            unlink(path)
+            return
         }
         throw HostError.daemon("cannot replace stale pid file \(path)")
     }
@@ -49,7 +55,7 @@ public enum PIDFile {
 
     /// Removes `path` only if it still names `pid`, so a successor's file is left alone.
     public static func release(_ path: String, pid: pid_t = getpid()) {
-        if read(path) == pid { unlink(path) }
+        if read(path) == pid { try? SystemCalls.unlink(path) }
     }
 }
 

@@ -1,5 +1,6 @@
 import CLatticeSystem
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -30,16 +31,16 @@ public enum ChildExit: Sendable, Equatable, CustomStringConvertible {
         await withCheckedContinuation { continuation in
             let thread = Thread {
                 if let beforeReaping, lattice_wait_exited(pid, 0) == 1 { beforeReaping(pid) }
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 {
-                    if errno != EINTR {
-                        OwnedChildren.release(pid)
-                        continuation.resume(returning: .exited(code: -1))
-                        return
-                    }
+                let exit: ChildExit
+                do {
+                    let (_, status) = try SystemCalls.waitpid(pid)
+                    exit = ChildExit(waitStatus: status)
+                } catch {
+                    // Not our child, or reaped elsewhere: no status to report.
+                    exit = .exited(code: -1)
                 }
                 OwnedChildren.release(pid)
-                continuation.resume(returning: ChildExit(waitStatus: status))
+                continuation.resume(returning: exit)
             }
             thread.name = "lattice-reaper-\(pid)"
             thread.start()

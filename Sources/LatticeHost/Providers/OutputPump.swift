@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 import Logging
 import Synchronization
 
@@ -35,9 +36,9 @@ enum OutputPump {
                 logger.log(level: level, "[\(prefix)] \(line)")
             }
             while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 { break }
+                // EOF, or a read error, which a pipe gives only once it is of no more use.
+                let count = (try? buffer.withUnsafeMutableBytes { try SystemCalls.read(fd, into: $0) }) ?? 0
+                if count == 0 { break }
                 pending.append(contentsOf: buffer[0..<count])
                 while let newline = pending.firstIndex(of: 0x0A) {
                     emit(pending[..<newline])
@@ -49,7 +50,7 @@ enum OutputPump {
                 }
             }
             if !pending.isEmpty { emit(pending[...]) }
-            close(fd)
+            try? SystemCalls.close(fd)
         }
         thread.name = "provider-output"
         thread.start()

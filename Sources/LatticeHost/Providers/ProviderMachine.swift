@@ -129,6 +129,18 @@ public struct ProviderMachine: Sendable {
         public var quitRetry: Duration = .milliseconds(50)
 
         public init() {}
+
+        /// The settings the host's flags give: `--provider-start-timeout`, `--provider-shutdown-delay`,
+        /// `--provider-restart-delay`, `--provider-max-restarts` and `--provider-health-interval`.
+        public init(configuration: HostConfiguration) {
+            startTimeout = configuration.providerStartTimeout
+            shutdownDelay = configuration.providerShutdownDelay
+            restartDelay = configuration.providerRestartDelay
+            maxRestarts = configuration.providerMaxRestarts
+            healthInterval = configuration.providerHealthInterval
+            // The first check comes 5 s after ready, or sooner when checks are more frequent than that.
+            firstHealthCheck = min(.seconds(5), configuration.providerHealthInterval)
+        }
     }
 
     public let settings: Settings

@@ -68,7 +68,8 @@ public actor ProviderSupervisor {
                 providerRef: command.providerRef, configJSON: command.configuration)
             try HostDataWriter.checkSize(hostDataEstimate(plan))
             let environment = HostProviderEnvironment(plan: plan, host: host, registry: pidRegistry)
-            let driver = Driver(id: id, settings: host.configuration.providerSettings, environment: environment)
+            let driver = Driver(
+                id: id, settings: ProviderMachine.Settings(configuration: host.configuration), environment: environment)
             drivers[id] = (driver, environment)
             await driver.start()
             Task {

@@ -22,26 +22,13 @@ public struct HostConfiguration: Sendable {
     public var cacheDirectory = HostConfiguration.defaultCacheDirectory()
     public var shutdownTimeout: Duration = .seconds(10)
     public var providerShutdownDelay: Duration = .seconds(2)
-    /// First delay before restarting a provider that exited by itself; it doubles per crash up to 60 s.
-    public var providerRestartDelay: Duration = .seconds(1)
-    /// Crashes within 10 minutes after which the host gives up on a provider.
-    public var providerMaxRestarts = 5
-    /// Spawn to ready (subscribed and answering its health check); past it the start fails.
+    /// Spawn to ready (answered its first health request); a start not ready by then fails (DESIGN §7).
     public var providerStartTimeout: Duration = .seconds(30)
-    /// Between health checks of a ready provider.
+    /// The first restart's backoff; it doubles up to 60 s.
+    public var providerRestartDelay: Duration = .seconds(1)
+    /// Crashes within 10 minutes before the host gives up on a provider.
+    public var providerMaxRestarts = 5
     public var providerHealthInterval: Duration = .seconds(30)
-
-    /// What every provider's `ProviderMachine` runs by.
-    public var providerSettings: ProviderMachine.Settings {
-        var settings = ProviderMachine.Settings()
-        settings.shutdownDelay = providerShutdownDelay
-        settings.restartDelay = providerRestartDelay
-        settings.maxRestarts = providerMaxRestarts
-        settings.startTimeout = providerStartTimeout
-        settings.healthInterval = providerHealthInterval
-        settings.firstHealthCheck = min(.seconds(5), providerHealthInterval)
-        return settings
-    }
     public var heartbeatInterval: Duration = .seconds(30)
     public var logFormat: LogFormat = .text
     public var logLevel = "info"

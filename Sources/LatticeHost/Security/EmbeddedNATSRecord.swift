@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -64,7 +65,7 @@ public struct EmbeddedNATSRecord: Codable, Sendable, Equatable {
                 "host pid \(record.hostPID) already runs the embedded nats-server recorded in \(path); join it with --nats-url \(record.url), or give this host its own --cache-dir"
             )
         }
-        unlink(path)
+        try? SystemCalls.unlink(path)
     }
 
     /// Creates the record, 0600, refusing to follow or replace anything found at its path.
@@ -78,28 +79,25 @@ public struct EmbeddedNATSRecord: Codable, Sendable, Equatable {
 
     /// Writes `bytes` to a new file at `path`, mode 0600, with `O_EXCL | O_NOFOLLOW`.
     static func createExclusive(_ path: String, _ bytes: [UInt8]) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw HostError.startup("cannot create \(path): \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do {
+            fd = try SystemCalls.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o600)
+        } catch {
+            throw HostError.startup("cannot create \(path): \(error.reason)")
         }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(path)
-                throw HostError.startup("cannot write \(path): \(reason)")
-            }
-            written += count
+        defer { try? SystemCalls.close(fd) }
+        do {
+            try SystemCalls.writeAll(fd, bytes)
+        } catch {
+            try? SystemCalls.unlink(path)
+            throw HostError.startup("cannot write \(path): \(error.reason)")
         }
     }
 
     /// Removes the record at host stop, only if it is still this host's.
     static func remove(cacheDirectory: String, hostPID: Int32 = getpid()) {
         if (try? read(cacheDirectory: cacheDirectory))?.hostPID == hostPID {
-            unlink(path(cacheDirectory: cacheDirectory))
+            try? SystemCalls.unlink(path(cacheDirectory: cacheDirectory))
         }
     }
 }

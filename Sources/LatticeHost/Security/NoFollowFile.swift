@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -26,24 +27,29 @@ public enum NoFollowFile {
     public static func read(
         _ path: String, limit: Int = 64 * 1024, vet: (stat) -> String? = { _ in nil }
     ) -> Result<Data, ReadError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else {
-            switch errno {
+        let fd: Int32
+        do {
+            fd = try SystemCalls.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        } catch {
+            switch error.errno {
             case ENOENT: return .failure(.missing)
             case ELOOP: return .failure(.symbolicLink)
-            default: return .failure(.other(String(cString: strerror(errno))))
+            default: return .failure(.other(error.reason))
             }
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegular) }
+        defer { try? SystemCalls.close(fd) }
+        guard let info = try? SystemCalls.fstat(fd), info.st_mode & S_IFMT == S_IFREG else {
+            return .failure(.notRegular)
+        }
         guard info.st_size <= limit else { return .failure(.tooLarge) }
         if let reason = vet(info) { return .failure(.refused(reason)) }
         var bytes = [UInt8](repeating: 0, count: limit + 1)
         var filled = 0
         while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if count < 0 && errno == EINTR { continue }
+            let count =
+                (try? bytes.withUnsafeMutableBytes { buffer in
+                    try SystemCalls.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+                }) ?? 0
             guard count > 0 else { break }
             filled += count
         }
@@ -55,28 +61,25 @@ public enum NoFollowFile {
     /// O_NOFOLLOW`, `mode`), then `rename`, which replaces a symlink at `path` rather than writing through it.
     public static func replace(_ path: String, with data: Data, mode: mode_t = 0o600) throws {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw HostError.daemon("cannot create \(temporary): \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do {
+            fd = try SystemCalls.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: mode)
+        } catch {
+            throw HostError.daemon("cannot create \(temporary): \(error.reason)")
         }
-        var written = 0
-        let bytes = [UInt8](data)
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary)
-                throw HostError.daemon("cannot write \(temporary): \(reason)")
-            }
-            written += count
+        do {
+            try SystemCalls.writeAll(fd, [UInt8](data))
+        } catch {
+            try? SystemCalls.close(fd)
+            try? SystemCalls.unlink(temporary)
+            throw HostError.daemon("cannot write \(temporary): \(error.reason)")
         }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw HostError.daemon("cannot replace \(path): \(reason)")
+        try? SystemCalls.close(fd)
+        do {
+            try SystemCalls.rename(temporary, to: path)
+        } catch {
+            try? SystemCalls.unlink(temporary)
+            throw HostError.daemon("cannot replace \(path): \(error.reason)")
         }
     }
 }

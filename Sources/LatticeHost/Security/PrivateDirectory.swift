@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -13,12 +14,12 @@ import Foundation
 public enum PrivateDirectory {
     /// Creates `path` if missing (parents as needed, the directory itself with mode 0700), then checks it.
     public static func prepare(_ path: String, what: String = "cache directory") throws {
-        var info = stat()
-        if lstat(path, &info) != 0 {
-            guard errno == ENOENT else {
-                throw HostError.configuration("\(what) \(path): \(String(cString: strerror(errno)))")
-            }
+        do {
+            _ = try SystemCalls.lstat(path)
+        } catch  where error.errno == ENOENT {
             try create(path, what: what)
+        } catch {
+            throw HostError.configuration("\(what) \(path): \(error.reason)")
         }
         try check(path, what: what)
     }
@@ -26,9 +27,11 @@ public enum PrivateDirectory {
     /// Refuses a directory that is a symlink, is not owned by our effective user, or that group or others
     /// may write to. The message names the path, what is wrong and the fix.
     public static func check(_ path: String, what: String = "cache directory") throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else {
-            throw HostError.configuration("\(what) \(path): \(String(cString: strerror(errno)))")
+        let info: stat
+        do {
+            info = try SystemCalls.lstat(path)
+        } catch {
+            throw HostError.configuration("\(what) \(path): \(error.reason)")
         }
         let kind = info.st_mode & S_IFMT
         if kind == S_IFLNK {
@@ -62,11 +65,14 @@ public enum PrivateDirectory {
                 throw HostError.configuration("cannot create \(what) \(path): \(error.localizedDescription)")
             }
         }
-        if mkdir(path, 0o700) == 0 {
+        do {
+            try SystemCalls.mkdir(path, mode: 0o700)
             // mkdir's mode passes through the umask; the directory itself must end up exactly 0700.
-            chmod(path, 0o700)
-        } else if errno != EEXIST {
-            throw HostError.configuration("cannot create \(what) \(path): \(String(cString: strerror(errno)))")
+            try? SystemCalls.chmod(path, mode: 0o700)
+        } catch  where error.errno == EEXIST {
+            // Made meanwhile by someone else: `check` decides whether it will do.
+        } catch {
+            throw HostError.configuration("cannot create \(what) \(path): \(error.reason)")
         }
     }
 }
