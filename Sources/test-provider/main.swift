@@ -1,7 +1,10 @@
 // An SDK provider for the test suite (contract `lattice:test`): it echoes invocations and, when
 // TEST_PROVIDER_SHUTDOWN_MARKER names a file, writes it from its shutdown hook to prove the hook ran. When
 // TEST_PROVIDER_CHILD_PID_FILE names a file, it starts `sleep 300` in its own process group first and records
-// the sleep's pid there, to prove the provider takes its group with it when it ends itself.
+// the sleep's pid there, to prove the provider takes its group with it when it ends itself. When
+// TEST_PROVIDER_EXIT_LINK names its link, it exits by itself (status 0) TEST_PROVIDER_EXIT_AFTER_MS after it
+// started, to prove self exits are reported and restarted; when TEST_PROVIDER_UNHEALTHY_FILE names a file that
+// exists, its health check fails.
 import Foundation
 import LatticeProvider
 import LatticeWire
@@ -11,6 +14,24 @@ import LatticeWire
 #endif
 
 struct TestProvider: CapabilityProvider {
+    let environment = ProcessInfo.processInfo.environment
+
+    func start(_ context: ProviderContext) async throws {
+        guard let link = environment["TEST_PROVIDER_EXIT_LINK"], link == context.hostData.linkName else { return }
+        let delay = Int(environment["TEST_PROVIDER_EXIT_AFTER_MS"] ?? "") ?? 1000
+        Task.detached {
+            try? await Task.sleep(for: .milliseconds(delay))
+            FileHandle.standardOutput.write(Data("leaving now\n".utf8))
+            exit(0)
+        }
+    }
+
+    func health() async -> (healthy: Bool, message: String) {
+        guard let file = environment["TEST_PROVIDER_UNHEALTHY_FILE"], FileManager.default.fileExists(atPath: file)
+        else { return (true, "") }
+        return (false, "asked to be unhealthy")
+    }
+
     func handle(_ invocation: Invocation, context: ProviderContext) async throws -> [UInt8] {
         switch invocation.operation {
         case "Test.Echo": return Array("echo: ".utf8) + invocation.msg

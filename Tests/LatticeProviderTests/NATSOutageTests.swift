@@ -25,7 +25,7 @@ struct NATSOutageTests {
         #expect(Deadline.poll(timeout: 10) { host.providerPIDs().count == 2 })
         let detached = try DetachedProvider(host: host)
         let providers =
-            try await host.inventory(client).providers.map { (key: $0.id, link: $0.linkName) }
+            try await host.inventory(client, waitingFor: 2).providers.map { (key: $0.id, link: $0.linkName) }
             + [(key: detached.key, link: detached.link)]
         #expect(providers.count == 3)
         for provider in providers {

@@ -16,7 +16,11 @@ struct ProviderMonitoringTests {
 
     @Test func healthChecksSelfExitsAndOutputAreReported() async throws {
         let server = try NATSServerProcess()
-        let host = try ProviderTestHost(server: server)
+        // The provider on link "leaver" exits by itself 1 s after it starts; with no restarts allowed, the host
+        // reports that exit and then gives up on it.
+        let host = try ProviderTestHost(
+            server: server, environment: ["TEST_PROVIDER_EXIT_LINK": "leaver", "TEST_PROVIDER_EXIT_AFTER_MS": "1000"],
+            extraArguments: ["--provider-max-restarts", "0"])
         let client = try await testClient(server)
         let events = try await Events.record(client)
         let started = try BuiltProducts.run(
@@ -31,12 +35,12 @@ struct ProviderMonitoringTests {
         #expect(host.process.output.contains("/cli] "), "provider output is not prefixed in the host log")
         #expect(host.process.output.contains("provider ready on"))
 
-        let quitter = try script("echo leaving now\nexit 0")
-        #expect(
-            try await host.startProvider(client, reference: quitter, link: "leaver", contract: "bench:script").accepted)
+        #expect(try await host.startProvider(client, reference: testProvider, link: "leaver").accepted)
         let stopped = await events.waitFor(.providerStopped)
         #expect(stopped.first?.data["reason"]?.stringValue == "exited")
         #expect(host.process.waitForOutput("/leaver] leaving now"))
+        let gaveUp = await events.waitFor(.providerStartFailed).first?.data["error"]?.stringValue ?? ""
+        #expect(gaveUp.contains("crash loop"), "\(gaveUp)")
         #expect(try await host.inventory(client).providers.map(\.linkName) == ["cli"])
         await client.close()
     }

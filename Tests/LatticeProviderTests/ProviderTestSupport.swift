@@ -1,5 +1,6 @@
 import Foundation
 import LatticeCrypto
+import LatticeHost
 import LatticeTesting
 import LatticeWire
 import NATSClient
@@ -70,6 +71,14 @@ final class ProviderTestHost: @unchecked Sendable {
         return try ControlDecoding.decode(HostInventory.self, from: reply.payload)
     }
 
+    /// The inventory once it lists `count` providers (they appear when ready), or as it is after 10 s.
+    func inventory(_ connection: NATSConnection, waitingFor count: Int) async throws -> HostInventory {
+        _ = await Deadline.eventually(timeout: 10) {
+            ((try? await self.inventory(connection))?.providers.count ?? 0) >= count
+        }
+        return try await inventory(connection)
+    }
+
     /// Waits (bounded) until the provider answers its health subject, so its subscriptions exist.
     func waitUntilReady(_ connection: NATSConnection, key: String, link: String = "default") async -> Bool {
         await Deadline.eventually(timeout: 10) {
@@ -96,6 +105,12 @@ enum CacheProcesses {
             return ([exe] + arguments).contains { $0.hasPrefix(resolved) || $0.hasPrefix(directory) }
         }
     }
+}
+
+/// The key the host gives a plain executable started with `contract`: a script provider never answers a health
+/// check, so it is never ready and never announced, and tests address it by this key.
+func plainKey(_ path: String, contract: String = "lattice:test") throws -> String {
+    try ResolvedProvider.plainExecutableKey(path: path, contract: contract)
 }
 
 /// Writes an executable shell script for a non-SDK "provider".

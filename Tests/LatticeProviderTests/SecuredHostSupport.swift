@@ -56,9 +56,16 @@ final class SecuredHost: @unchecked Sendable {
         guard Deadline.poll(timeout: 10, { providerPIDs().count == 1 }), let pid = providerPIDs().first else {
             throw TestSupportError("no provider process under \(cacheDirectory)")
         }
-        let inventory = try await client.request([], to: subjects.inventory(hostID: hostID), timeout: .seconds(2))
-        guard let key = try ControlDecoding.decode(HostInventory.self, from: inventory.payload).providers.first?.id
-        else { throw TestSupportError("the provider is not in the inventory") }
+        // A provider enters the inventory once it is ready (subscribed and answering its health check).
+        var key: String?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while key == nil, ContinuousClock.now < deadline {
+            let reply = try? await client.request([], to: subjects.inventory(hostID: hostID), timeout: .seconds(2))
+            key =
+                reply.flatMap { try? ControlDecoding.decode(HostInventory.self, from: $0.payload) }?.providers.first?.id
+            if key == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard let key else { throw TestSupportError("the provider never entered the inventory:\n\(process.output)") }
         let ready = await Deadline.eventually(timeout: 10) {
             (try? await client.request(
                 [], to: self.subjects.providerHealth(key, link: "default"), timeout: .milliseconds(300)))

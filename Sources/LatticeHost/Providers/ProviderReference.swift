@@ -44,11 +44,16 @@ public struct ResolvedProvider: Sendable {
         guard let contract = command.contractID, !contract.isEmpty else {
             throw HostError.startup("contract_id is required to start a plain executable ('\(path)')")
         }
-        let seed = SHA256.hash(Array("\(path)|\(contract)".utf8))
-        let key = try KeyPair(prefix: .service, rawSeed: seed)
         return ResolvedProvider(
-            providerKey: key.publicKey, contractID: contract, name: (path as NSString).lastPathComponent, revision: 0,
+            providerKey: try plainExecutableKey(path: path, contract: contract), contractID: contract,
+            name: (path as NSString).lastPathComponent, revision: 0,
             imageRef: path, binaryPath: path, binary: nil, maxSize: policy.maxSize)
+    }
+
+    /// The key a plain executable gets: derived from its path and contract, so the same development binary
+    /// keeps one identity across starts (and an operator can name it before it is ready).
+    public static func plainExecutableKey(path: String, contract: String) throws -> String {
+        try KeyPair(prefix: .service, rawSeed: SHA256.hash(Array("\(path)|\(contract)".utf8))).publicKey
     }
 
     /// Archives start with a gzip header or carry "ustar" at offset 257.
