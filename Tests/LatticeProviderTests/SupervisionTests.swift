@@ -141,4 +141,42 @@ struct SupervisionTests {
         #expect(Deadline.poll(timeout: 5) { host.providerPIDs().count == 1 && host.providerPIDs().first != first })
         await client.close()
     }
+
+    /// A provider that never becomes ready is ended at `--provider-start-timeout` and reported as a failed start.
+    @Test func aProviderNotReadyInTimeIsEndedAndReported() async throws {
+        let server = try NATSServerProcess()
+        let host = try ProviderTestHost(server: server, extraArguments: ["--provider-start-timeout", "1s"])
+        let client = try await testClient(server)
+        let events = try await Events.record(client)
+        let mute = try script("while true; do sleep 0.1; done")
+        #expect(try await host.startProvider(client, reference: mute, link: "mute").accepted)
+        #expect(Deadline.poll(timeout: 5) { host.providerPIDs().count == 1 })
+        let failed = await events.waitFor(.providerStartFailed)
+        let error = failed.first?.data["error"]?.stringValue ?? ""
+        #expect(error.contains("ready"), "\(error)")
+        #expect(Deadline.poll(timeout: 5) { host.providerPIDs().isEmpty }, "the provider must be ended")
+        #expect(events.of(.providerStarted).isEmpty)
+        #expect(try await host.inventory(client).providers.isEmpty)
+        await client.close()
+    }
+
+    /// What a provider writes as it quits reaches the host log even when the host exits right after: the host
+    /// drains the output pipes before it exits.
+    @Test func aProvidersLastLinesReachTheHostLogAtStop() async throws {
+        let server = try NATSServerProcess()
+        let host = try ProviderTestHost(server: server)
+        let client = try await testClient(server)
+        let events = try await Events.record(client)
+        #expect(try await host.startProvider(client, reference: testProvider, link: "last").accepted)
+        #expect(await started(events, link: "last").count == 1)
+        host.process.send(SIGTERM)
+        #expect(host.process.waitForExit(timeout: 15) == 0)
+        #expect(host.process.output.contains("/last] "), "no provider line relayed")
+        #expect(
+            host.process.output.split(separator: "\n").contains {
+                $0.contains("/last] ") && $0.contains("shutting down")
+            },
+            "the provider's shutdown line was lost:\n\(host.process.output)")
+        await client.close()
+    }
 }

@@ -239,6 +239,54 @@ say "5. orphaned provider (pid $(echo "$orphan" | awk '{ print $1 }') in the rog
     "$(flagged | head -c 300)"
 podman rm -f -t 0 "$rogue" >/dev/null
 
+# 9. Provider restart. -------------------------------------------------------------------------------------
+# host-a's httpserver provider is killed with SIGKILL while a client sends a request every 50 ms. Requests may
+# fail only while it is down, and it serves again within the restart delay (1 s) + 2 s, from a new pid.
+restart_bound_ms=3000
+old_pid=$(provider_processes "$(container host-a)" | awk '{ print $1 }' | head -n 1)
+[[ -n $old_pid ]] || fail "no provider process in host-a"
+samples=$(mktemp)
+python3 - "$port" 8 >"$samples" <<'PY' &
+import sys, time, urllib.request
+port, seconds = int(sys.argv[1]), float(sys.argv[2])
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/restart", timeout=1) as reply:
+            ok = reply.read().decode() == "Hello from /restart"
+    except Exception:
+        ok = False
+    print(f"{time.time() * 1000:.0f} {int(ok)}", flush=True)
+    time.sleep(max(0.0, 0.05 - (time.monotonic() - started)))
+PY
+client=$!
+client_has_sent() { (($(wc -l <"$samples") >= 20)); }
+wait_until "the client sends its first requests" 10 client_has_sent
+killed_at=$(now_ms)
+podman exec "$(container host-a)" kill -9 "$old_pid"
+wait "$client"
+read -r sent failed first_fail last_fail back < <(python3 - "$killed_at" "$samples" <<'PY'
+import sys
+killed = int(sys.argv[1])
+rows = [tuple(map(int, line.split())) for line in open(sys.argv[2]) if line.strip()]
+failures = [t for t, ok in rows if not ok]
+back = next((t for t, ok in rows if ok and t > killed and all(o for tt, o in rows if tt >= t)), 0)
+print(len(rows), len(failures), failures[0] if failures else 0, failures[-1] if failures else 0, back)
+PY
+)
+rm -f "$samples"
+((back > 0)) || fail "HTTP through host-a did not serve again after its provider was killed"
+((first_fail == 0 || first_fail >= killed_at)) || fail "a request failed before the provider was killed"
+restored_ms=$((back - killed_at))
+((restored_ms <= restart_bound_ms)) || fail "HTTP served again ${restored_ms} ms after the kill, over ${restart_bound_ms} ms"
+new_pid=$(provider_processes "$(container host-a)" | awk '{ print $1 }' | head -n 1)
+[[ -n $new_pid && $new_pid != "$old_pid" ]] || fail "the provider was not restarted with a new pid ($old_pid → ${new_pid:-none})"
+find_event provider_started "$HOST_A" "public_key=\"$HTTPSERVER_PROVIDER\"" 'restart_count=1' >/dev/null ||
+    fail "no provider_started with restart_count 1 from host-a"
+say "9. host-a's provider killed (pid $old_pid → $new_pid): $failed of $sent requests failed, all while it was down;" \
+    "HTTP served again ${restored_ms} ms after the kill (bound ${restart_bound_ms} ms)"
+
 # 3. Operator stop. ----------------------------------------------------------------------------------------
 stop_output=$(op stop host "$HOST_A" --timeout 10s)
 echo "$stop_output" | grep -q "acknowledged the stop" || fail "stop host was not acknowledged: $stop_output"
@@ -279,4 +327,4 @@ say "4. kill -9 of host-c's lattice-host (pid $host_c_pid): its 3 providers gone
 podman exec "$(container host-c)" ps -o pid,args | sed 's/^/       /'
 echo "$before" | sed 's/^/       before: /'
 
-say "all 8 scenarios passed in $(($(date +%s) - started)) s"
+say "all 9 scenarios passed in $(($(date +%s) - started)) s"

@@ -1,5 +1,6 @@
 import CLatticeSystem
 import Foundation
+import LatticeSystemCalls
 
 #if canImport(Glibc)
     import Glibc
@@ -12,25 +13,31 @@ enum ForkExec {
     static func run(_ request: SpawnRequest) throws -> SpawnedChild {
         var parentEnds: [Int32?] = [nil, nil, nil]
         var childEnds: [Int32] = []
-        defer { for end in childEnds { close(end) } }
+        defer { for end in childEnds { try? SystemCalls.close(end) } }
         func fail(_ message: String) -> SpawnError {
-            for end in parentEnds.compactMap({ $0 }) { close(end) }
+            for end in parentEnds.compactMap({ $0 }) { try? SystemCalls.close(end) }
             return SpawnError(description: message)
         }
         var stdio: [Int32] = []
         for (target, stream) in [(Int32(0), request.stdin), (1, request.stdout), (2, request.stderr)] {
             switch stream {
             case .null:
-                let fd = open("/dev/null", O_RDWR | O_CLOEXEC)
-                guard fd >= 0 else { throw fail("cannot open /dev/null: \(String(cString: strerror(errno)))") }
+                let fd: Int32
+                do {
+                    fd = try SystemCalls.open("/dev/null", O_RDWR | O_CLOEXEC)
+                } catch {
+                    throw fail("cannot open /dev/null: \(error.reason)")
+                }
                 childEnds.append(fd)
                 stdio.append(fd)
             case .file(let file):
                 // Never through a symlink (one planted in a cache directory once made the daemon append its
                 // log to a root-owned file), and readable by the owner only: logs can name hosts and URLs.
-                let fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
-                guard fd >= 0 else {
-                    throw fail("cannot open '\(file)' for '\(request.executable)': \(String(cString: strerror(errno)))")
+                let fd: Int32
+                do {
+                    fd = try SystemCalls.open(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, mode: 0o600)
+                } catch {
+                    throw fail("cannot open '\(file)' for '\(request.executable)': \(error.reason)")
                 }
                 childEnds.append(fd)
                 stdio.append(fd)

@@ -1,3 +1,5 @@
+import LatticeSystemCalls
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -7,7 +9,17 @@ public enum ProcessSignals {
     /// Sends `signal` to `pid`; returns false only when the process does not exist.
     @discardableResult
     public static func send(_ signal: Int32, to pid: pid_t) -> Bool {
-        kill(pid, signal) == 0 || errno == EPERM
+        deliver(signal, to: pid)
+    }
+
+    /// Whether `kill(target, signal)` found its target: EPERM means it exists but is not ours to signal.
+    private static func deliver(_ signal: Int32, to target: pid_t) -> Bool {
+        do {
+            try SystemCalls.kill(target, signal)
+            return true
+        } catch {
+            return error.errno == EPERM
+        }
     }
 
     /// Sends `signal` to the process group `leader` leads, and to `leader` itself if it has left that group;
@@ -18,14 +30,14 @@ public enum ProcessSignals {
     @discardableResult
     public static func sendToGroup(_ signal: Int32, leader: pid_t) -> Bool {
         guard leader > 0 else { return false }
-        let group = kill(-leader, signal) == 0 || errno == EPERM
+        let group = deliver(signal, to: -leader)
         if group, (ProcStat.read(leader)?.processGroup ?? leader) == leader { return true }
         return send(signal, to: leader) || group
     }
 
     /// True while `pid` exists and is not a zombie.
     public static func isAlive(_ pid: pid_t) -> Bool {
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard deliver(0, to: pid) else { return false }
         guard let state = ProcStat.read(pid)?.state else { return false }
         return state != "Z" && state != "X"
     }
@@ -40,12 +52,11 @@ public struct ProcStat: Sendable {
     public let processGroup: pid_t
 
     public static func read(_ pid: pid_t) -> ProcStat? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        guard let fd = try? SystemCalls.open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC) else { return nil }
+        defer { try? SystemCalls.close(fd) }
         var buffer = [UInt8](repeating: 0, count: 1024)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
+        guard let count = try? buffer.withUnsafeMutableBytes({ try SystemCalls.read(fd, into: $0) }), count > 0
+        else { return nil }
         let text = String(decoding: buffer[0..<count], as: UTF8.self)
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")

@@ -1,5 +1,6 @@
 import CLatticeSystem
 import Foundation
+import LatticeSystemCalls
 import Synchronization
 
 #if canImport(Glibc)
@@ -42,10 +43,7 @@ public enum StrayReaper {
     public static func reapExited() -> [pid_t] {
         guard lattice_peek_exited_child() > 0 else { return [] }
         return OwnedChildren.withLocked { owned in
-            strays(excluding: owned).filter { pid in
-                var status: Int32 = 0
-                return waitpid(pid, &status, WNOHANG) == pid
-            }
+            strays(excluding: owned).filter { pid in (try? SystemCalls.waitpid(pid, options: WNOHANG))?.pid == pid }
         }
     }
 

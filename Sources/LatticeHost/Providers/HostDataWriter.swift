@@ -1,4 +1,5 @@
 import Foundation
+import LatticeSystemCalls
 import Synchronization
 
 #if canImport(Glibc)
@@ -80,26 +81,26 @@ enum HostDataWriter {
             throw Failure.system(call: "fcntl", errno: errno)
         }
         try line.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
                 if isCancelled() { throw Failure.cancelled }
-                let written = Glibc.write(fd, base + offset, buffer.count - offset)
-                if written > 0 {
-                    offset += written
+                do throws(SystemCallError) {
+                    // EINTR is retried inside the funnel; EAGAIN (a full pipe) comes back as an error to wait on.
+                    offset += try SystemCalls.write(fd, UnsafeRawBufferPointer(rebasing: buffer[offset...]))
                     continue
-                }
-                if written < 0, errno == EINTR { continue }
-                if written < 0, errno != EAGAIN, errno != EWOULDBLOCK {
-                    throw Failure.system(call: "write", errno: errno)
+                } catch {
+                    guard error.errno == EAGAIN || error.errno == EWOULDBLOCK else {
+                        throw Failure.system(call: "write", errno: error.errno)
+                    }
                 }
                 let remaining = giveUp - .now
                 guard remaining > .zero else { throw Failure.notRead(within: limit) }
-                var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 let wait = min(remaining, pollSlice)
-                let milliseconds = Int32(max(1, wait / .milliseconds(1)))
-                if poll(&descriptor, 1, milliseconds) < 0, errno != EINTR {
-                    throw Failure.system(call: "poll", errno: errno)
+                do throws(SystemCallError) {
+                    _ = try SystemCalls.poll(
+                        fd, events: Int16(POLLOUT), timeoutMilliseconds: Int32(max(1, wait / .milliseconds(1))))
+                } catch {
+                    throw Failure.system(call: "poll", errno: error.errno)
                 }
             }
         }

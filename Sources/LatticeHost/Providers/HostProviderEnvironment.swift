@@ -1,5 +1,6 @@
 import Foundation
 import LatticeCrypto
+import LatticeSystemCalls
 import LatticeWire
 import Logging
 import NATSClient
@@ -121,7 +122,7 @@ final class HostProviderEnvironment: ProviderSupervisorEnvironment {
         // still holds the group id: nothing it started outlives it.
         let exit = await ChildExit.wait(for: process.pid) { _ = ProviderGroup.endLeftovers(of: $0) }
         registry.remove(process.pid)
-        if let stdin = stdins.withLock({ $0.removeValue(forKey: process.pid) }) { close(stdin) }
+        if let stdin = stdins.withLock({ $0.removeValue(forKey: process.pid) }) { try? SystemCalls.close(stdin) }
         return exit
     }
 

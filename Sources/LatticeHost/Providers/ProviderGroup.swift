@@ -21,13 +21,13 @@ public enum ProviderGroup {
     public static func endLeftovers(of leader: pid_t, grace: Duration = .seconds(1)) -> Int {
         let found = members(of: leader).count
         guard found > 0 else { return 0 }
-        kill(-leader, SIGTERM)
+        ProcessSignals.send(SIGTERM, to: -leader)
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline {
             if members(of: leader).isEmpty { return found }
             usleep(20_000)
         }
-        kill(-leader, SIGKILL)
+        ProcessSignals.send(SIGKILL, to: -leader)
         return found
     }
 }
