@@ -254,7 +254,7 @@ while time.monotonic() < end:
     started = time.monotonic()
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/restart", timeout=1) as reply:
-            ok = reply.read().decode() == "Hello from /restart"
+            ok = reply.read().decode().strip() == "Hello from /restart"
     except Exception:
         ok = False
     print(f"{time.time() * 1000:.0f} {int(ok)}", flush=True)
