@@ -33,7 +33,15 @@ export LATTICE_NATS_URL=$url
 
 "$bin/lattice" start actor "$host_id" "$demo/hello_s.wasm"
 "$bin/lattice" start provider "$host_id" "$bin/httpserver-provider" --contract wasmcloud:httpserver
-provider_key=$("$bin/lattice" get inventory "$host_id" | json '["providers"][0]["id"]')
+# The provider enters the inventory once it is ready (subscribed and answering its health check): wait for it.
+provider_key=""
+for _ in $(seq 1 200); do
+    provider_key=$("$bin/lattice" get inventory "$host_id" |
+        python3 -c 'import json, sys; print(next((p["id"] for p in json.load(sys.stdin)["providers"]), ""))' || true)
+    [[ -n $provider_key ]] && break
+    sleep 0.05
+done
+[[ -n $provider_key ]] || { echo "run-demo: the httpserver provider did not become ready; see $demo/host.log" >&2; exit 1; }
 "$bin/lattice" link put "$actor_key" "$provider_key" wasmcloud:httpserver "PORT=$port"
 for _ in $(seq 1 100); do
     (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break

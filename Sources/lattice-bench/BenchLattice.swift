@@ -2,6 +2,7 @@ import Foundation
 import LatticeActors
 import LatticeCrypto
 import LatticeHost
+import LatticeTesting
 import LatticeWire
 import Logging
 import NATSClient
@@ -13,7 +14,7 @@ import NATSClient
 /// A loopback lattice for one suite: an embedded nats-server and one host that signs with a known cluster key.
 struct BenchLattice {
     let work: String
-    let nats: EmbeddedNATSServer
+    let nats: NATSServerProcess
     let connection: NATSConnection
     let cluster = KeyPair.generate(.cluster)
     let hostKey = KeyPair.generate(.server)
@@ -24,12 +25,12 @@ struct BenchLattice {
     static func start(_ name: String) async throws -> BenchLattice {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(name)-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let nats = try await EmbeddedNATSServer.start(workDirectory: work, logger: Logger(label: "bench"))
+        let nats = try NATSServerProcess(jetStream: true)
         let connection = try await NATSConnection.connect(NATSConnectionOptions(url: nats.url, name: "bench"))
         return try await BenchLattice(work: work, nats: nats, connection: connection)
     }
 
-    private init(work: String, nats: EmbeddedNATSServer, connection: NATSConnection) async throws {
+    private init(work: String, nats: NATSServerProcess, connection: NATSConnection) async throws {
         self.work = work
         self.nats = nats
         self.connection = connection
@@ -106,7 +107,7 @@ struct BenchLattice {
             try? await Task.sleep(for: .milliseconds(10))
         }
         await connection.close()
-        await nats.stop()
+        nats.stop()
         try? FileManager.default.removeItem(atPath: work)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LatticeCrypto
 import LatticeHost
+import LatticeTesting
 import LatticeWire
 import Logging
 import NATSClient
@@ -15,7 +16,7 @@ enum StartupSuite {
         print("== startup (\(rounds) host starts, median)")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let nats = try await EmbeddedNATSServer.start(workDirectory: work, logger: Logger(label: "bench"))
+        let nats = try NATSServerProcess(jetStream: true)
         let connection = try await NATSConnection.connect(NATSConnectionOptions(url: nats.url, name: "bench"))
         let events = try connection.subscribe(to: Subjects().events)
         try await connection.flush()
@@ -59,7 +60,7 @@ enum StartupSuite {
         Figure(name: "idle SDK provider RSS (1 s after ready)", value: try await providerResidentMB(), unit: "MB")
             .print()
         await connection.close()
-        await nats.stop()
+        nats.stop()
         try? FileManager.default.removeItem(atPath: work)
     }
 

@@ -92,21 +92,6 @@ final class ProviderTestHost: @unchecked Sendable {
     func providerPIDs() -> [pid_t] { CacheProcesses.pids(under: cacheDirectory) }
 }
 
-/// Finds processes by where their executable (or script) lives, through /proc.
-enum CacheProcesses {
-    static func pids(under directory: String) -> [pid_t] {
-        let resolved = (directory as NSString).resolvingSymlinksInPath
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { pid_t($0) }.filter { pid in
-            guard ProcessReaper.isAlive(pid) else { return false }
-            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
-            let commandLine = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-            let arguments = commandLine.split(separator: "\0").prefix(2).map(String.init)
-            return ([exe] + arguments).contains { $0.hasPrefix(resolved) || $0.hasPrefix(directory) }
-        }
-    }
-}
-
 /// The key the host gives a plain executable started with `contract`: a script provider never answers a health
 /// check, so it is never ready and never announced, and tests address it by this key.
 func plainKey(_ path: String, contract: String = "lattice:test") throws -> String {

@@ -137,7 +137,10 @@ op get inventory "$HOST_B" | grep -q "\"$HELLO_ACTOR\"" || fail "hello is not ru
 for other in "$HOST_A" "$HOST_C"; do
     ! op get inventory "$other" | grep -q "\"$HELLO_ACTOR\"" || fail "hello runs on $other too"
 done
-op get inventory "$HOST_A" | grep -q "\"$HTTPSERVER_PROVIDER\"" || fail "the httpserver provider is not on host-a"
+# A provider enters the inventory once it is ready (subscribed and answering its health check), which may be a
+# moment after the demo's start command was acknowledged.
+provider_on_host_a() { op get inventory "$HOST_A" | grep -q "\"$HTTPSERVER_PROVIDER\""; }
+wait_until "the httpserver provider is ready on host-a" 30 provider_on_host_a
 wait_until "HTTP on host-a's published port reaches hello on host-b" 30 http_ok cross-host
 say "2. GET /cross-host on host-a's provider answered by hello on host-b: $(http_get "http://127.0.0.1:$port/cross-host")"
 
