@@ -17,7 +17,7 @@ final class DetachedProvider: @unchecked Sendable {
         self.link = link
         let data = HostData(
             hostID: host.hostID, hostPID: host.process.pid, latticeRPCPrefix: "default", linkName: link,
-            latticeRPCURL: host.server.url, providerKey: key, instanceID: UUID().uuidString,
+            latticeRPCURL: host.natsURL, providerKey: key, instanceID: UUID().uuidString,
             clusterIssuers: [host.clusterKey.publicKey], invocationSeed: host.clusterKey.seed!,
             envValues: ["LATTICE_HEARTBEAT_INTERVAL_MS": "1000"])
         // The cluster seed travels on stdin, as from a host, never in argv or the environment.

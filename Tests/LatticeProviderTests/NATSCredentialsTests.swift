@@ -22,9 +22,9 @@ struct NATSCredentialsTests {
         let server = try NATSServerProcess(
             configuration: "authorization { user: \"audit\", password: \"\(password)\" }")
         let apiToken = "tok-\(UUID().uuidString)"
-        let host = try SecuredHost(
-            url: server.url, arguments: ["--nats-user", "audit"],
-            environment: ["LATTICE_NATS_PASSWORD": password, "SOME_SERVICE_TOKEN": apiToken])
+        let host = try ProviderTestHost(
+            natsURL: server.url, environment: ["LATTICE_NATS_PASSWORD": password, "SOME_SERVICE_TOKEN": apiToken],
+            extraArguments: ["--nats-user", "audit"])
         var options = NATSConnectionOptions(url: server.url, name: "test-ops")
         options.authentication = .userPassword(user: "audit", password: password)
         let client = try await NATSConnection.connect(options)
@@ -91,7 +91,7 @@ struct NATSCredentialsTests {
         let server = try NATSServerProcess(
             configuration: "authorization { user: \"audit\", password: \"\(password)\" }")
         let url = "nats://audit:\(password)@127.0.0.1:\(server.port)"
-        let host = try SecuredHost(url: url, arguments: [])
+        let host = try ProviderTestHost(natsURL: url)
         #expect(host.process.output.contains("joined lattice 'default' at nats://***@127.0.0.1:\(server.port)"))
         #expect(!host.process.output.contains(password))
     }
@@ -101,7 +101,7 @@ struct NATSCredentialsTests {
         let server = try NATSServerProcess(configuration: "authorization { token: \"\(token)\" }")
         let tokenFile = try SeedFiles.write(token)
         defer { unlink(tokenFile) }
-        let host = try SecuredHost(url: server.url, arguments: ["--nats-token-file", tokenFile])
+        let host = try ProviderTestHost(natsURL: server.url, extraArguments: ["--nats-token-file", tokenFile])
         var options = NATSConnectionOptions(url: server.url, name: "test-ops")
         options.authentication = .token(token)
         let client = try await NATSConnection.connect(options)
@@ -151,9 +151,9 @@ struct NATSCredentialsTests {
                 """)
         let nkeyFile = try SeedFiles.write(hostUser.seed!)
         defer { unlink(nkeyFile) }
-        let host = try SecuredHost(
-            url: server.url, arguments: ["--nats-nkey", nkeyFile, "--provider-nats-user", "prov"],
-            environment: ["LATTICE_PROVIDER_NATS_PASSWORD": "prov-pass"])
+        let host = try ProviderTestHost(
+            natsURL: server.url, environment: ["LATTICE_PROVIDER_NATS_PASSWORD": "prov-pass"],
+            extraArguments: ["--nats-nkey", nkeyFile, "--provider-nats-user", "prov"])
         var options = NATSConnectionOptions(url: server.url, name: "test-ops")
         options.authentication = .userPassword(user: "ops", password: "ops-pass")
         let client = try await NATSConnection.connect(options)

@@ -15,23 +15,37 @@ final class ProviderTestHost: @unchecked Sendable {
     let clusterKey: KeyPair
     let cacheDirectory: String
     let process: ManagedProcess
-    let server: NATSServerProcess
+    /// The URL the host was given, credentials in it included.
+    let natsURL: String
     var hostID: String { hostKey.publicKey }
     let subjects = Subjects()
 
     /// `cluster`: a shared cluster key; nil gives a fresh one, passed as LATTICE_CLUSTER_SEED unless `adHoc`.
-    init(
+    convenience init(
         server: NATSServerProcess, shutdownDelay: String = "2s", shutdownTimeout: String = "10s",
         environment: [String: String] = [:], cluster: KeyPair? = nil, adHoc: Bool = false,
         cacheDirectory: String? = nil, extraArguments: [String] = [], allowFileLoad: Bool = true
     ) throws {
-        self.server = server
+        try self.init(
+            natsURL: server.url, shutdownDelay: shutdownDelay, shutdownTimeout: shutdownTimeout,
+            environment: environment, cluster: cluster, adHoc: adHoc, cacheDirectory: cacheDirectory,
+            extraArguments: extraArguments, allowFileLoad: allowFileLoad)
+    }
+
+    /// A host on `natsURL`, which may carry credentials; `environment` and `extraArguments` add the rest
+    /// (credential options, their secrets in variables).
+    init(
+        natsURL: String, shutdownDelay: String = "2s", shutdownTimeout: String = "10s",
+        environment: [String: String] = [:], cluster: KeyPair? = nil, adHoc: Bool = false,
+        cacheDirectory: String? = nil, extraArguments: [String] = [], allowFileLoad: Bool = true
+    ) throws {
+        self.natsURL = natsURL
         clusterKey = cluster ?? KeyPair.generate(.cluster)
         self.cacheDirectory =
             cacheDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("lp-\(UUID().uuidString)").path
         var arguments = [
-            "start", "--nats-url", server.url, "--cache-dir", self.cacheDirectory,
+            "start", "--nats-url", natsURL, "--cache-dir", self.cacheDirectory,
             "--provider-shutdown-delay", shutdownDelay, "--shutdown-timeout", shutdownTimeout,
             "--heartbeat-interval", "1s",
         ]

@@ -79,7 +79,7 @@ struct TLSTests {
                 }
                 """)
         let tlsFlags = ["--tls-ca", pki.ca, "--tls-cert", pki.clientCertificate, "--tls-key", pki.clientKey]
-        let host = try SecuredHost(url: server.url, arguments: tlsFlags)
+        let host = try ProviderTestHost(natsURL: server.url, extraArguments: tlsFlags)
         var options = NATSConnectionOptions(url: server.url, name: "test-ops")
         options.tls = NATSConnectionOptions.TLS(
             caFile: pki.ca, certificateFile: pki.clientCertificate, keyFile: pki.clientKey)
