@@ -99,8 +99,16 @@ final class HostProviderEnvironment: ProviderSupervisorEnvironment {
 
     /// Host data for this start: the links stored now, so a restarted provider gets them again.
     private func hostDataLine() async throws -> [UInt8] {
-        let configuration = host.configuration
         let links = await host.links(forProvider: plan.id.key, link: plan.id.link)
+        let line = Self.hostData(for: plan, host: host, links: links).encodeLine()
+        try HostDataWriter.checkSize(line)
+        return line
+    }
+
+    /// What a provider of `plan` is told at start: the one place host data is put together, for each spawn and
+    /// for the size check `lp` makes before anything is spawned.
+    static func hostData(for plan: ProviderLaunchPlan, host: Host, links: [LinkDefinition]) -> HostData {
+        let configuration = host.configuration
         var hostData = HostData(
             hostID: host.identity.hostID, hostPID: getpid(), latticeRPCPrefix: configuration.lattice,
             linkName: plan.id.link, latticeRPCURL: host.natsURL, providerKey: plan.id.key,
@@ -112,9 +120,7 @@ final class HostProviderEnvironment: ProviderSupervisorEnvironment {
             ],
             logLevel: configuration.logLevel)
         host.providerCredentials.fill(&hostData)
-        let line = hostData.encodeLine()
-        try HostDataWriter.checkSize(line)
-        return line
+        return hostData
     }
 
     func waitForExit(_ process: SupervisedProcess) async -> ChildExit {

@@ -66,7 +66,10 @@ public actor ProviderSupervisor {
                     linkName: command.linkName, name: resolved.name, instanceID: UUID().uuidString.lowercased(),
                     annotations: command.annotations ?? [:], revision: resolved.revision),
                 providerRef: command.providerRef, configJSON: command.configuration)
-            try HostDataWriter.checkSize(hostDataEstimate(plan))
+            // A configuration alone over the cap is refused before anything is spawned (each spawn checks again,
+            // with the links of its moment).
+            try HostDataWriter.checkSize(
+                HostProviderEnvironment.hostData(for: plan, host: host, links: []).encodeLine())
             let environment = HostProviderEnvironment(plan: plan, host: host, registry: pidRegistry)
             let driver = Driver(
                 id: id, settings: ProviderMachine.Settings(configuration: host.configuration), environment: environment)
@@ -83,18 +86,6 @@ public actor ProviderSupervisor {
             )
             throw error
         }
-    }
-
-    /// The host data this plan produces with no links yet: a configuration alone over the cap is refused before
-    /// anything is spawned. (Each spawn checks again with the links of its moment.)
-    private func hostDataEstimate(_ plan: ProviderLaunchPlan) -> [UInt8] {
-        var hostData = HostData(
-            hostID: host.identity.hostID, hostPID: getpid(), latticeRPCPrefix: host.configuration.lattice,
-            linkName: plan.id.link, latticeRPCURL: host.natsURL, providerKey: plan.id.key,
-            instanceID: plan.description.instanceID, configJSON: plan.configJSON,
-            clusterIssuers: host.identity.clusterIssuers, invocationSeed: host.identity.clusterKey.seed ?? "")
-        host.providerCredentials.fill(&hostData)
-        return hostData.encodeLine()
     }
 
     private func forget(_ id: ID, _ driver: Driver) {
