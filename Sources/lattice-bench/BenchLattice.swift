@@ -14,7 +14,7 @@ import NATSClient
 /// A loopback lattice for one suite: an embedded nats-server and one host that signs with a known cluster key.
 struct BenchLattice {
     let work: String
-    let nats: NATSServerProcess
+    let nats: EmbeddedNATSServer
     let connection: NATSConnection
     let cluster = KeyPair.generate(.cluster)
     let hostKey = KeyPair.generate(.server)
@@ -25,12 +25,12 @@ struct BenchLattice {
     static func start(_ name: String) async throws -> BenchLattice {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(name)-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let nats = try NATSServerProcess(jetStream: true)
-        let connection = try await NATSConnection.connect(NATSConnectionOptions(url: nats.url, name: "bench"))
+        let nats = try await EmbeddedNATSServer.startForBench(in: work)
+        let connection = try await nats.connect("bench")
         return try await BenchLattice(work: work, nats: nats, connection: connection)
     }
 
-    private init(work: String, nats: NATSServerProcess, connection: NATSConnection) async throws {
+    private init(work: String, nats: EmbeddedNATSServer, connection: NATSConnection) async throws {
         self.work = work
         self.nats = nats
         self.connection = connection
@@ -39,7 +39,7 @@ struct BenchLattice {
             arguments: [
                 "start", "--nats-url", nats.url, "--host-seed", hostKey.seed!, "--cluster-seed", cluster.seed!,
                 "--cache-dir", work + "/cache", "--log-level", "error", "--allow-file-load",
-            ])
+            ], environment: nats.hostEnvironment)
         request.stderr = .null
         request.stdout = .null
         request.parentDeathSignal = SIGKILL  // a benchmark that fails part-way leaves no host behind
@@ -107,7 +107,34 @@ struct BenchLattice {
             try? await Task.sleep(for: .milliseconds(10))
         }
         await connection.close()
-        nats.stop()
+        await nats.stop()
         try? FileManager.default.removeItem(atPath: work)
+    }
+}
+
+/// A benchmark's nats-server is started the way a host starts its embedded one: with a generated login, and
+/// with a parent-death signal, so a benchmark that is killed part-way leaves no server behind.
+extension EmbeddedNATSServer {
+    static func startForBench(in work: String) async throws -> EmbeddedNATSServer {
+        try await start(workDirectory: work, logger: Logger(label: "bench"))
+    }
+
+    /// The environment of a host a benchmark spawns: the login in the variables an operator would set, not argv.
+    var hostEnvironment: [String: String] {
+        guard case .userPassword(let user, let password) = credentials.identity else {
+            return ProcessInfo.processInfo.environment
+        }
+        return ProcessInfo.processInfo.environment.merging(
+            ["LATTICE_NATS_USER": user, "LATTICE_NATS_PASSWORD": password]) { $1 }
+    }
+
+    func connect(_ name: String) async throws -> NATSConnection {
+        try await NATSConnection.connect(credentials.connectionOptions(url: url, name: name))
+    }
+
+    /// For the raw cnats benchmark, which takes a URL: the login as userinfo, inside this process only.
+    var urlWithLogin: String {
+        guard case .userPassword(let user, let password) = credentials.identity else { return url }
+        return url.replacingOccurrences(of: "nats://", with: "nats://\(user):\(password)@")
     }
 }

@@ -26,7 +26,7 @@ enum InvocationSuite {
         let lattice = try await BenchLattice.start("inv")
         var raw: [Int: Run] = [:]
         for inFlight in [1, 32] {
-            let url = lattice.nats.url
+            let url = lattice.nats.urlWithLogin
             let latencies = try await Task.detached {
                 try RawRequestBenchmark.run(url: url, total: total, inFlight: inFlight)
             }.value

@@ -13,7 +13,7 @@ import NATSClient
 /// Host stop time with many providers, and how fast providers follow a killed host.
 enum ShutdownSuite {
     struct Bench {
-        let nats: NATSServerProcess
+        let nats: EmbeddedNATSServer
         let connection: NATSConnection
         let work: String
     }
@@ -22,8 +22,8 @@ enum ShutdownSuite {
         print("== shutdown (median of \(rounds) rounds; provider-shutdown-delay 2s)")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-sd-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let nats = try NATSServerProcess(jetStream: true)
-        let connection = try await NATSConnection.connect(NATSConnectionOptions(url: nats.url, name: "bench"))
+        let nats = try await EmbeddedNATSServer.startForBench(in: work)
+        let connection = try await nats.connect("bench")
         let bench = Bench(nats: nats, connection: connection, work: work)
         let quitIgnorer = work + "/ignores-quit.sh"
         try "#!/bin/sh\ntrap 'exit 0' TERM\nwhile true; do sleep 0.05; done\n".write(
@@ -52,7 +52,7 @@ enum ShutdownSuite {
             note: "goal ≤ 1000 ms"
         ).print()
         await connection.close()
-        nats.stop()
+        await nats.stop()
         try? FileManager.default.removeItem(atPath: work)
     }
 
@@ -67,7 +67,7 @@ enum ShutdownSuite {
             arguments: [
                 "start", "--nats-url", bench.nats.url, "--host-seed", key.seed!, "--cache-dir", cache,
                 "--log-level", "error", "--shutdown-timeout", "20s", "--allow-file-load",
-            ])
+            ], environment: bench.nats.hostEnvironment)
         request.stderr = .null
         request.stdout = .null
         request.parentDeathSignal = SIGKILL  // a benchmark that fails part-way leaves no host behind

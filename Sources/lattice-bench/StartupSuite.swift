@@ -16,8 +16,8 @@ enum StartupSuite {
         print("== startup (\(rounds) host starts, median)")
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let nats = try NATSServerProcess(jetStream: true)
-        let connection = try await NATSConnection.connect(NATSConnectionOptions(url: nats.url, name: "bench"))
+        let nats = try await EmbeddedNATSServer.startForBench(in: work)
+        let connection = try await nats.connect("bench")
         let events = try connection.subscribe(to: Subjects().events)
         try await connection.flush()
         var iterator = events.makeAsyncIterator()
@@ -32,7 +32,7 @@ enum StartupSuite {
                 arguments: [
                     "start", "--nats-url", nats.url, "--host-seed", key.seed!, "--cache-dir", work,
                     "--log-level", "warning",
-                ])
+                ], environment: nats.hostEnvironment)
             request.stderr = .null
             let clock = ContinuousClock()
             let start = clock.now
@@ -60,7 +60,7 @@ enum StartupSuite {
         Figure(name: "idle SDK provider RSS (1 s after ready)", value: try await providerResidentMB(), unit: "MB")
             .print()
         await connection.close()
-        nats.stop()
+        await nats.stop()
         try? FileManager.default.removeItem(atPath: work)
     }
 
