@@ -169,8 +169,17 @@ public final class RegistryClient: Sendable {
             "registry \(registry) answered \(status) for \(what)\(detail)", unreachable: response.status.code >= 500)
     }
 
+    /// A transport error in words: TLS failures in particular come out of BoringSSL as a long dump.
     static func describe(_ error: any Error) -> String {
-        printable(String(describing: error))
+        let text = String(describing: error)
+        if text.contains("WRONG_VERSION_NUMBER") {
+            return "the TLS handshake failed: the registry does not answer TLS"
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {
+            return "the TLS handshake failed: the registry's certificate is not trusted"
+        }
+        if text.contains("handshakeFailed") { return "the TLS handshake failed" }
+        return printable(text)
     }
 
     /// Text from a registry, made fit for one log line: no control characters, at most 200 characters.

@@ -94,6 +94,31 @@ struct RegistryTests {
         await client.close()
     }
 
+    @Test func pulledArtifactsFollowTrustedIssuersAndTheSizeBound() async throws {
+        let registry = try RegistryProcess()
+        let artifacts = try RegistryArtifacts.make()
+        let reference = "\(registry.address)/tests/echo:1"
+        try RegistryCLI.push(reference, artifacts.actor.path)
+        let server = try NATSServerProcess(jetStream: true)
+        let client = try await testClient(server)
+        let stranger = KeyPair.generate(.account).publicKey
+        let picky = try ProviderTestHost.pulling(
+            from: registry, server: server, extraArguments: ["--trusted-issuers", stranger])
+        let untrusted = try await picky.startActor(client, reference)
+        #expect(!untrusted.accepted)
+        #expect(untrusted.error.contains("is not trusted by this host"), "\(untrusted.error)")
+
+        let small = try ProviderTestHost.pulling(
+            from: registry, server: server, extraArguments: ["--max-artifact-size", "1KiB"])
+        let large = try await small.startActor(client, reference)
+        #expect(!large.accepted)
+        #expect(large.error.contains("--max-artifact-size"), "\(large.error)")
+        #expect(
+            registry.requests(
+                "GET", "/v2/tests/echo/blobs/sha256:\(try RegistryArtifacts.layerHex(artifacts.actor.path))") == 1)
+        await client.close()
+    }
+
     @Test func wrongCredentialsGiveOneLineNamingTheRegistryAnd401() async throws {
         let registry = try RegistryProcess(basicAuth: ("operator", "right-password"))
         let artifacts = try RegistryArtifacts.make()
