@@ -20,14 +20,40 @@ public final class RegistryProcess: @unchecked Sendable {
     public var address: String { "127.0.0.1:\(port)" }
     public var storage: URL { directory.appendingPathComponent("storage") }
 
-    /// Starts the registry, with htpasswd basic auth for `basicAuth` (bcrypt through `htpasswd -niB`).
-    public init(basicAuth: (user: String, password: String)? = nil) throws {
+    /// Bearer-token auth: where the token service is, and the certificate its tokens carry.
+    public struct TokenAuth: Sendable {
+        public let realm: String
+        public let service: String
+        public let issuer: String
+        public let certificate: String
+
+        public init(realm: String, service: String, issuer: String, certificate: String) {
+            self.realm = realm
+            self.service = service
+            self.issuer = issuer
+            self.certificate = certificate
+        }
+    }
+
+    /// Starts the registry, with htpasswd basic auth for `basicAuth` (bcrypt through `htpasswd -niB`), or
+    /// bearer tokens from `tokenAuth`.
+    public init(basicAuth: (user: String, password: String)? = nil, tokenAuth: TokenAuth? = nil) throws {
         port = try FreePort.allocate()
         self.basicAuth = basicAuth
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lattice-registry-\(UUID())")
         try FileManager.default.createDirectory(at: storage, withIntermediateDirectories: true)
         var auth = ""
-        if let basicAuth {
+        if let tokenAuth {
+            auth = """
+                auth:
+                  token:
+                    realm: \(tokenAuth.realm)
+                    service: \(tokenAuth.service)
+                    issuer: \(tokenAuth.issuer)
+                    rootcertbundle: \(tokenAuth.certificate)
+
+                """
+        } else if let basicAuth {
             let file = directory.appendingPathComponent("htpasswd")
             try Self.htpasswd(user: basicAuth.user, password: basicAuth.password).write(
                 to: file, atomically: true, encoding: .utf8)

@@ -66,7 +66,7 @@ struct PushCommand: AsyncParsableCommand {
         do {
             _ = try ActorClaims.verify(module: [UInt8](data))
         } catch {
-            throw CLIError("\(path) is not a signed actor module (\(error)); sign it with `lattice actor sign`")
+            throw CLIError("\(path) is not a signed actor module: \(error)")
         }
     }
 }

@@ -80,3 +80,51 @@ extension ProviderTestHost {
         }
     }
 }
+
+/// A real token service for a registry's bearer auth: `scripts/interop/oci_token_server.py`, with a key and
+/// self-signed certificate made by the openssl CLI. It grants what is asked to `user` with `password` alone.
+final class TokenService: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    let process: ManagedProcess
+    static let service = "lattice-tests"
+    static let issuer = "lattice-token-issuer"
+
+    var registryAuth: RegistryProcess.TokenAuth {
+        .init(
+            realm: "http://127.0.0.1:\(port)/token", service: Self.service, issuer: Self.issuer,
+            certificate: directory.appendingPathComponent("cert.pem").path)
+    }
+
+    init(user: String, password: String) throws {
+        port = try FreePort.allocate()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("token-service-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let key = directory.appendingPathComponent("key.pem").path
+        let cert = directory.appendingPathComponent("cert.pem").path
+        let openssl = try ManagedProcess(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                "/CN=lattice-tests",
+            ])
+        guard openssl.waitForExit(timeout: 60) == 0 else {
+            throw TestSupportError("openssl could not make a key and certificate:\n\(openssl.output)")
+        }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/interop/oci_token_server.py").path
+        process = try ManagedProcess(
+            "/usr/bin/env",
+            ["python3", script, String(port), key, cert, Self.issuer, Self.service, user], withStdin: true)
+        process.writeLine(password)
+        guard process.waitForOutput("listening", timeout: 20) else {
+            process.terminate()
+            throw TestSupportError("the token service did not start:\n\(process.output)")
+        }
+    }
+
+    deinit {
+        process.terminate()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

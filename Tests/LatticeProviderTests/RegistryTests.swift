@@ -154,6 +154,34 @@ struct RegistryTests {
         await client.close()
     }
 
+    @Test func bearerTokensAreFetchedFromTheRealmTheRegistryNames() async throws {
+        let tokens = try TokenService(user: "operator", password: "token-password")
+        let registry = try RegistryProcess(tokenAuth: tokens.registryAuth)
+        let artifacts = try RegistryArtifacts.make()
+        let reference = "\(registry.address)/tests/echo:1"
+        let good = try dockerConfig(registry: registry.address, user: "operator", password: "token-password")
+        let bad = try dockerConfig(registry: registry.address, user: "operator", password: "wrong-password")
+        defer { for file in [good, bad] { try? FileManager.default.removeItem(atPath: file) } }
+        try RegistryCLI.push(reference, artifacts.actor.path, ["--insecure", "--credentials", good])
+
+        let server = try NATSServerProcess(jetStream: true)
+        let client = try await testClient(server)
+        let wrong = try ProviderTestHost.pulling(
+            from: registry, server: server, extraArguments: ["--oci-credentials", bad])
+        let refused = try await wrong.startActor(client, reference)
+        #expect(!refused.accepted)
+        #expect(refused.error.contains(registry.address) && refused.error.contains("401"), "\(refused.error)")
+
+        let right = try ProviderTestHost.pulling(
+            from: registry, server: server, extraArguments: ["--oci-credentials", good])
+        let events = try await Events.record(client)
+        let accepted = try await right.startActor(client, reference)
+        #expect(accepted.accepted, "\(accepted.error)")
+        #expect(await events.waitFor(.actorStarted).first?.data["public_key"]?.stringValue == artifacts.actor.key)
+        #expect(tokens.process.output.contains("scope=repository:tests/echo:pull HTTP/1.1\" 200"))
+        await client.close()
+    }
+
     @Test func aBlobTamperedWithOnTheRegistryIsRefusedAndNothingIsCached() async throws {
         let registry = try RegistryProcess()
         let artifacts = try RegistryArtifacts.make()
