@@ -64,11 +64,13 @@ public actor OCIPuller {
             )
             return cached
         }
-        if let current, current == remembered, let cached = cachedArtifact(reference, digest: current) {
-            return cached
-        }
         if let remembered, let current, current != remembered {
-            logger.info("\(reference) moved from \(remembered) to \(current); pulling it again")
+            logger.info("\(reference) moved from \(remembered) to \(current)")
+        }
+        // The digest may be cached already under another tag: then only the tag's record changes.
+        if let current, let cached = cachedArtifact(reference, digest: current) {
+            if current != remembered { try cache.remember(reference, digest: current) }
+            return cached
         }
         return try await download(
             reference, client: client, manifestReference: current?.description ?? reference.manifestReference)

@@ -45,8 +45,10 @@ struct RegistryTests {
 
         let providerByDigest = try await host.startProvider(client, reference: providerPinned, contract: nil)
         #expect(providerByDigest.accepted, "\(providerByDigest.error)")
-        let providerByTag = try await host.startProvider(client, reference: providerRef, link: "second", contract: nil)
-        #expect(providerByTag.accepted, "\(providerByTag.error)")
+        let providerByTag = try RegistryCLI.run([
+            "start", "provider", host.hostID, providerRef, "--link", "second", "--nats-url", server.url,
+        ])
+        #expect(providerByTag.status == 0, "\(providerByTag.output)")
         let inventory = try await host.inventory(client, waitingFor: 2)
         #expect(Set(inventory.providers.map(\.imageRef)) == [providerPinned, providerRef])
         #expect(inventory.providers.allSatisfy { $0.id == artifacts.archive.key })
@@ -256,6 +258,11 @@ struct RegistryTests {
         #expect(acks.count == 10 && refused.isEmpty, "\(refused)")
         #expect(registry.requests("GET", "/v2/tests/echo/blobs/sha256:\(layer)") == 1)
         #expect(try await host.inventory(client).actors.first?.instances.count == 10)
+
+        // The same content under another tag is not downloaded again.
+        try RegistryCLI.push("\(registry.address)/tests/echo:2", artifacts.actor.path)
+        #expect(try await host.startActor(client, "\(registry.address)/tests/echo:2").accepted)
+        #expect(registry.requests("GET", "/v2/tests/echo/blobs/sha256:\(layer)") == 1)
         await client.close()
     }
 
