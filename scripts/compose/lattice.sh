@@ -28,8 +28,10 @@ say() { echo "$prefix: $*"; }
 now_ms() { date +%s%3N; }
 container() { echo "${project}_$1_1"; }
 
+# fd 4 is the caller's stderr, so that a failure inside a condition whose output is silenced still shows.
+exec 4>&2
 fail() {
-    echo "$prefix: FAILED: $*" >&2
+    echo "$prefix: FAILED: $*" >&4
     exit 1
 }
 
@@ -151,8 +153,16 @@ lattice_up() {
     HOST_A=$(host_id a)
     HOST_B=$(host_id b)
     HOST_C=$(host_id c)
-    demo_exited() { [[ "$(podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(container demo)")" == "exited 0" ]]; }
-    wait_until "the demo service finishes with status 0" 90 demo_exited
+    # The demo signs, packs and pushes its artifacts, then the hosts pull them: give it time, but stop at once if
+    # it failed.
+    demo_exited() {
+        local state
+        state=$(podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(container demo)")
+        [[ $state == "exited 0" ]] && return 0
+        [[ $state == exited* ]] && fail "the demo service failed ($state): $(podman logs --tail 5 "$(container demo)" 2>&1)"
+        return 1
+    }
+    wait_until "the demo service finishes with status 0" 120 demo_exited
     source <(demo_keys)
     [[ -n ${HELLO_ACTOR:-} && -n ${HTTPSERVER_PROVIDER:-} ]] || fail "the demo printed no keys: $(demo_keys)"
     # A provider enters the inventory once it is ready (subscribed and answering its health check), which may be
