@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "httpserver-provider", targets: ["httpserver-provider"]),
         .executable(name: "keyvalue-provider", targets: ["keyvalue-provider"]),
         .library(name: "LatticeProvider", targets: ["LatticeProvider"]),
+        .library(name: "LatticeOCI", targets: ["LatticeOCI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -47,10 +49,20 @@ let package = Package(
         .target(name: "LatticeCrypto", dependencies: ["CSodium"]),
         .target(name: "LatticeWire", dependencies: ["LatticeCrypto"]),
         .target(
+            name: "LatticeOCI",
+            dependencies: [
+                "LatticeCrypto", "LatticeSystemCalls",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "LatticeHost",
             dependencies: [
                 "NATSClient", "LatticeConcurrency", "LatticeSystemCalls", "LatticeCrypto", "LatticeWire",
-                "LatticeActors",
+                "LatticeActors", "LatticeOCI",
                 "CLatticeSystem", "CZlib",
                 "HTTPServerCapability",
                 .product(name: "Logging", package: "swift-log"),
@@ -118,6 +130,7 @@ let package = Package(
             name: "lattice",
             dependencies: [
                 "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors", "LatticeCommandLine",
+                "LatticeOCI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -131,6 +144,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LatticeWireTests", dependencies: ["LatticeWire", "LatticeCrypto"]),
+        .testTarget(name: "LatticeOCITests", dependencies: ["LatticeOCI", "LatticeCrypto", "LatticeTesting"]),
         .testTarget(name: "LatticeActorsTests", dependencies: ["LatticeActors", "LatticeWire", "LatticeCrypto"]),
         .testTarget(
             name: "HTTPServerCapabilityTests",
@@ -140,6 +154,7 @@ let package = Package(
             name: "LatticeProviderTests",
             dependencies: [
                 "LatticeProvider", "LatticeHost", "LatticeTesting", "NATSClient", "LatticeWire", "LatticeCrypto",
+                "LatticeOCI",
             ]
         ),
         .testTarget(

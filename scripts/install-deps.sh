@@ -10,8 +10,10 @@
 set -euo pipefail
 
 # The build (pkg-config, libnats, libsodium, zlib), the tests' servers and tools (nats-server; curl and
-# openssl for the TLS and HTTP tests; python3 for the interop scripts) and the HTTP benchmark (wrk).
-apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev wrk curl openssl python3)
+# openssl for the TLS and HTTP tests; python3 for the interop scripts; docker-registry for the OCI tests, with
+# apache2-utils for the bcrypt htpasswd file of its basic-auth test) and the HTTP benchmark (wrk).
+apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev wrk curl openssl python3 docker-registry
+    apache2-utils)
 # PyPI, as import-name:package: the independent implementations the interop tests compare against.
 pip_modules=(nkeys:nkeys nacl:pynacl msgpack:msgpack)
 # The compose tests: podman with runc; netavark and aardvark-dns give the compose network and its DNS, and

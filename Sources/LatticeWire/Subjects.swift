@@ -24,6 +24,8 @@ public enum ControlCommand: String, Sendable, CaseIterable {
     case linkPut = "linkdefs.put"
     case linkDelete = "linkdefs.del"
     case getLinks = "get.links"
+    /// Registry credentials, applied by every host (DESIGN §12).
+    case registriesPut = "registries.put"
 }
 
 /// Every subject of the lattice protocol, built in one place.
@@ -69,6 +71,7 @@ public struct Subjects: Sendable, Equatable {
         case .linkPut: return linkPut
         case .linkDelete: return linkDelete
         case .getLinks: return getLinks
+        case .registriesPut: return registriesPut
         default: return "\(controlPrefix).cmd.\(hostID).\(command.rawValue)"
         }
     }
@@ -80,6 +83,7 @@ public struct Subjects: Sendable, Equatable {
     public var linkPut: String { "\(controlPrefix).linkdefs.put" }
     public var linkDelete: String { "\(controlPrefix).linkdefs.del" }
     public var getLinks: String { "\(controlPrefix).get.links" }
+    public var registriesPut: String { "\(controlPrefix).registries.put" }
     /// Queue group for lattice-wide commands that one host should answer.
     public var controlQueueGroup: String { controlPrefix }
 
@@ -92,13 +96,14 @@ public struct Subjects: Sendable, Equatable {
         case "linkdefs.put": return (.linkPut, nil)
         case "linkdefs.del": return (.linkDelete, nil)
         case "get.links": return (.getLinks, nil)
+        case "registries.put": return (.registriesPut, nil)
         default: break
         }
         let tokens = rest.split(separator: ".", omittingEmptySubsequences: false)
         guard tokens.count == 3 else { return nil }
         if tokens[0] == "get", tokens[2] == "inv" { return (.inventory, String(tokens[1])) }
         guard tokens[0] == "cmd", let command = ControlCommand(rawValue: String(tokens[2])),
-            ![.inventory, .ping, .linkPut, .linkDelete, .getLinks].contains(command)
+            ![.inventory, .ping, .linkPut, .linkDelete, .getLinks, .registriesPut].contains(command)
         else { return nil }
         return (command, String(tokens[1]))
     }

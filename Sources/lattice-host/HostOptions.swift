@@ -90,6 +90,20 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Largest artifact read or inflated, e.g. 256MiB, 10MB or bytes. [LATTICE_MAX_ARTIFACT_SIZE]")
     var maxArtifactSize: String?
 
+    @Option(
+        help:
+            "Registries (host:port) pulled from over plain HTTP, comma-separated; all others need HTTPS. [LATTICE_OCI_ALLOWED_INSECURE]"
+    )
+    var ociAllowedInsecure: String?
+
+    @Flag(help: "Pull references without a tag or tagged latest. [LATTICE_OCI_ALLOW_LATEST=1]")
+    var ociAllowLatest = false
+
+    @Option(
+        help:
+            "Registry credentials: a Docker config.json ({\"auths\": …}) of mode 0600. [LATTICE_OCI_CREDENTIALS]")
+    var ociCredentials: String?
+
     @OptionGroup(title: "NATS credentials and TLS") var nats: NATSCredentialOptions
 
     @OptionGroup(title: "NATS credentials of the providers this host starts") var providerNATS:
@@ -181,6 +195,15 @@ struct HostOptions: ParsableArguments {
         }
         if let text = value(maxArtifactSize, "MAX_ARTIFACT_SIZE") {
             configuration.maxArtifactSize = try ByteSize.parse(text, name: "--max-artifact-size")
+        }
+        if let text = value(ociAllowedInsecure, "OCI_ALLOWED_INSECURE") {
+            configuration.ociAllowedInsecure = try ConfigurationValue.registries(text, name: "--oci-allowed-insecure")
+        }
+        configuration.ociAllowLatest =
+            ociAllowLatest
+            || ["1", "true", "yes"].contains(environment["LATTICE_OCI_ALLOW_LATEST"]?.lowercased() ?? "")
+        if let file = value(ociCredentials, "OCI_CREDENTIALS") {
+            configuration.ociCredentials = try RegistryCredentialsFile.read(file, what: "--oci-credentials")
         }
         if let text = value(actorFuel, "ACTOR_FUEL") {
             guard let fuel = UInt64(text), fuel > 0 else {

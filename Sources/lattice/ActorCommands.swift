@@ -60,16 +60,17 @@ extension StartCommand {
         static let configuration = CommandConfiguration(abstract: "Start instances of a signed actor module.")
         @OptionGroup var lattice: LatticeOptions
         @Argument(help: "Host id (N…).") var host: String
-        @Argument(help: "Signed .wasm module.") var reference: String
+        @Argument(help: "Registry reference (registry[:port]/repository:tag or @sha256:…) or a signed .wasm file.")
+        var reference: String
         @Option(help: "Number of instances.") var count: Int = 1
 
         func run() async throws {
             try await runReportingErrors {
-                let path =
-                    reference.hasPrefix("/") ? reference : FileManager.default.currentDirectoryPath + "/" + reference
+                // A start may pull the module from a registry first (the host allows it 60 s).
                 try await sendCommand(
-                    lattice, .startActor, host: host, body: StartActorCommand(actorRef: path, count: count),
-                    minimumTimeout: .seconds(10))
+                    lattice, .startActor, host: host,
+                    body: StartActorCommand(actorRef: hostReference(reference), count: count),
+                    minimumTimeout: .seconds(65))
                 print("actor \(reference) started on host \(host) (\(count) instance(s))")
             }
         }

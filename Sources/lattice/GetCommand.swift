@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatticeCrypto
 import LatticeHost
 import LatticeWire
 import NATSClient
@@ -7,7 +8,8 @@ import NATSClient
 /// `lattice get hosts|inventory|links`.
 struct GetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "Query the lattice.", subcommands: [Hosts.self, Inventory.self, Links.self])
+        commandName: "get", abstract: "Query the lattice.",
+        subcommands: [Hosts.self, Inventory.self, Links.self, Claims.self])
 
     /// Gathers ping replies for a window: every host that answers.
     struct Hosts: AsyncParsableCommand {
@@ -74,6 +76,38 @@ struct GetCommand: ParsableCommand {
 
         func run() async throws {
             try await runReportingErrors { try await LinkCommand.Get.list(lattice) }
+        }
+    }
+}
+
+extension GetCommand {
+    /// `lattice get claims`: what hosts recorded in `LATTICEDATA_{lattice}` as they started artifacts.
+    struct Claims: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the claims of started actors and providers, and the digests references resolved to.")
+        @OptionGroup var lattice: LatticeOptions
+
+        func run() async throws {
+            try await runReportingErrors {
+                let connection = try await lattice.connect()
+                defer { Task { await connection.close() } }
+                let bucket: NATSKeyValue
+                do {
+                    bucket = try await NATSKeyValue.open(connection, bucket: "LATTICEDATA_\(lattice.subjects.lattice)")
+                } catch {
+                    throw CLIError("cannot open the lattice data bucket: \(error)")
+                }
+                var claims: [JSONValue] = []
+                var references: [JSONValue] = []
+                for key in try await bucket.keys().sorted() {
+                    let isClaims = key.hasPrefix(LatticeDataKey.claimsPrefix)
+                    guard isClaims || key.hasPrefix(LatticeDataKey.referencePrefix),
+                        let bytes = try await bucket.get(key), let value = try? JSONParser.parse(bytes)
+                    else { continue }
+                    if isClaims { claims.append(value) } else { references.append(value) }
+                }
+                printJSON(JSONValue.object(["claims": .array(claims), "references": .array(references)]))
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ struct LatticeCommand: AsyncParsableCommand {
         subcommands: [
             KeysCommand.self, GetCommand.self, StartCommand.self, StopCommand.self, QuitCommand.self, WatchCommand.self,
             ParCommand.self, ActorCommand.self, CallCommand.self,
-            LinkCommand.self,
+            LinkCommand.self, PushCommand.self, PullCommand.self,
         ]
     )
 }

@@ -14,7 +14,11 @@ struct StartCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start a provider from an archive or executable.")
         @OptionGroup var lattice: LatticeOptions
         @Argument(help: "Host id (N…).") var host: String
-        @Argument(help: "Provider archive (PAR) or, for development, an executable path.") var reference: String
+        @Argument(
+            help:
+                "Registry reference (registry[:port]/repository:tag or @sha256:…), a provider archive (PAR) file or, for development, an executable path."
+        )
+        var reference: String
         @Option(help: "Link name.") var link: String = "default"
         @Option(help: "Contract id (required for a plain executable).") var contract: String?
         @Option(help: "Configuration key=value; repeatable.") var config: [String] = []
@@ -24,11 +28,11 @@ struct StartCommand: ParsableCommand {
                 try requireHostID(host)
                 let values = try CLIValue.pairs(config, name: "--config")
                 let configuration = values.isEmpty ? nil : JSONValue.object(values.mapValues { .string($0) }).jsonText
-                let path =
-                    reference.hasPrefix("/") ? reference : FileManager.default.currentDirectoryPath + "/" + reference
                 let command = StartProviderCommand(
-                    providerRef: path, linkName: link, contractID: contract, configuration: configuration)
-                try await sendCommand(lattice, .startProvider, host: host, body: command, minimumTimeout: .seconds(10))
+                    providerRef: hostReference(reference), linkName: link, contractID: contract,
+                    configuration: configuration)
+                // A start may pull the archive from a registry first (the host allows it 60 s).
+                try await sendCommand(lattice, .startProvider, host: host, body: command, minimumTimeout: .seconds(65))
                 print("provider \(reference) (link \(link)) started on host \(host)")
             }
         }

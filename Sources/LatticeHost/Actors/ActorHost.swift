@@ -1,6 +1,7 @@
 import Foundation
 import LatticeActors
 import LatticeCrypto
+import LatticeOCI
 import LatticeWire
 import Logging
 import NATSClient
@@ -47,10 +48,14 @@ public actor ActorHost {
     func start(_ command: StartActorCommand) async throws {
         guard accepting else { throw HostError.startup("the host is stopping") }
         do {
-            let module = try loadModule(command.actorRef)
+            // The pull is the only wait: from here to `replace` storing the actor nothing suspends, so concurrent
+            // starts of one actor add up instead of overwriting each other.
+            let (module, pulled) = try await loadModule(command.actorRef)
             let claims = try ActorClaims.verify(module: module)
             try host.configuration.artifactPolicy.checkClaims(
                 issuer: claims.issuer, expires: claims.expires, notBefore: claims.notBefore, what: "actor module")
+            var command = command
+            if let pulled { command.actorRef = pulled.reference.description }
             let existing = actors[claims.moduleKey]
             let total = (existing?.instanceIDs.count ?? 0) + command.count
             let router = self.router
@@ -60,22 +65,46 @@ public actor ActorHost {
                 hostCall: { call in router.hostCall(from: key, call) },
                 log: { [logger = host.logger] line in logger.info("[actor \(key.prefix(10))…] \(line)") })
             try await replace(key: key, pool: pool, module: module, command: command, existing: existing)
+            host.recordStart(publicKey: key, claims: Self.claimsRecord(claims), pulled: pulled)
         } catch {
             host.events.publish(.actorStartFailed, ActorStartFailedData(actorRef: command.actorRef, error: "\(error)"))
             throw error
         }
     }
 
-    /// Reads an `actor_ref`: a local path, so only with `--allow-file-load`; its size is checked with `fstat`
-    /// before the bounded read. A file that is not WebAssembly gets the same refusal as a missing one.
-    private func loadModule(_ path: String) throws -> [UInt8] {
+    /// Reads an `actor_ref`: a registry reference, pulled and verified by digest into the cache, or a local
+    /// path, only with `--allow-file-load`. Either file's size is checked with `fstat` before the bounded read.
+    /// A local file that is not WebAssembly gets the same refusal as a missing one.
+    private func loadModule(_ reference: String) async throws -> ([UInt8], PulledArtifact?) {
         let policy = host.configuration.artifactPolicy
-        try policy.checkFileLoad(path)
-        let file = try ArtifactFile(path, maxSize: policy.maxSize)
-        guard try file.head(4) == [0x00, 0x61, 0x73, 0x6D] else {
-            throw ArtifactRefusal.unavailable("'\(path)' is not a WebAssembly module")
+        switch try policy.source(of: reference) {
+        case .file(let path):
+            let file = try ArtifactFile(path, maxSize: policy.maxSize)
+            guard try file.head(4) == [0x00, 0x61, 0x73, 0x6D] else {
+                throw ArtifactRefusal.unavailable("'\(path)' is not a WebAssembly module")
+            }
+            return (try file.readAll(), nil)
+        case .registry(let oci):
+            let pulled = try await host.pull(oci)
+            let file = try ArtifactFile(pulled.path, maxSize: policy.maxSize)
+            guard pulled.layerMediaType != OCIMediaType.providerLayer, try file.head(4) == [0x00, 0x61, 0x73, 0x6D]
+            else {
+                throw ArtifactRefusal("\(oci) is not an actor module (its layer is \(pulled.layerMediaType))")
+            }
+            return (try file.readAll(), pulled)
         }
-        return try file.readAll()
+    }
+
+    /// The claims recorded as `CLAIMS_{key}`, in wascap's field names.
+    static func claimsRecord(_ claims: ActorClaims) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "sub": .string(claims.moduleKey), "iss": .string(claims.issuer), "name": .string(claims.name),
+            "caps": .array(claims.capabilities.map { .string($0) }), "rev": .number(Double(claims.revision)),
+            "kind": .string("actor"),
+        ]
+        if let expires = claims.expires { fields["exp"] = .number(expires) }
+        if let notBefore = claims.notBefore { fields["nbf"] = .number(notBefore) }
+        return .object(fields)
     }
 
     private func replace(

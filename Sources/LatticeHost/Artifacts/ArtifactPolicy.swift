@@ -1,5 +1,6 @@
 import Foundation
 import LatticeCrypto
+import LatticeOCI
 
 /// A refusal of an artifact whose text is safe to send to a remote caller.
 ///
@@ -38,21 +39,47 @@ public struct ArtifactPolicy: Sendable {
     public var trustedIssuers: Set<String> = []
     public var maxSize = ArtifactPolicy.defaultMaxSize
     public var clockSkew: Duration = .seconds(30)
+    /// Registries reached over plain HTTP (`--oci-allowed-insecure`), and whether `latest` may be pulled.
+    public var allowedInsecure: Set<String> = []
+    public var allowLatest = false
 
     public init(
         allowFileLoad: Bool = false, trustedIssuers: Set<String> = [], maxSize: Int = ArtifactPolicy.defaultMaxSize,
-        clockSkew: Duration = .seconds(30)
+        clockSkew: Duration = .seconds(30), allowedInsecure: Set<String> = [], allowLatest: Bool = false
     ) {
         self.allowFileLoad = allowFileLoad
         self.trustedIssuers = trustedIssuers
         self.maxSize = maxSize
         self.clockSkew = clockSkew
+        self.allowedInsecure = allowedInsecure
+        self.allowLatest = allowLatest
     }
 
-    /// Every reference is a local path until registries arrive; a remote caller may name one only when the
-    /// operator allowed it, since the host would otherwise read (and for providers, run) any file it can.
-    public func checkFileLoad(_ reference: String) throws {
+    /// Where an `actor_ref` or `provider_ref` points.
+    public enum Source: Sendable, Equatable {
+        case file(String)
+        case registry(OCIReference)
+    }
+
+    /// Decides whether `reference` is a registry artifact (DESIGN §12) or a local path. A reference that is
+    /// malformed, or names `latest` without `--oci-allow-latest`, is refused with the reason. A local path is
+    /// refused unless the operator allowed file loads, since the host would otherwise read (and for
+    /// providers, run) any file it can.
+    public func source(of reference: String) throws -> Source {
+        if OCIReference.looksLikeReference(reference) {
+            do {
+                return .registry(try ociPolicy.reference(reference))
+            } catch let error as OCIError {
+                throw ArtifactRefusal(error.description)
+            }
+        }
         guard allowFileLoad else { throw ArtifactRefusal.fileLoadsDisabled }
+        return .file(reference)
+    }
+
+    /// The rules a pull follows.
+    public var ociPolicy: OCIPolicy {
+        OCIPolicy(allowedInsecure: allowedInsecure, allowLatest: allowLatest, maxSize: maxSize)
     }
 
     /// Refuses an issuer outside `--trusted-issuers`, and claims outside their `nbf`…`exp` window (with the
@@ -86,7 +113,7 @@ extension HostConfiguration {
     public var artifactPolicy: ArtifactPolicy {
         ArtifactPolicy(
             allowFileLoad: allowFileLoad, trustedIssuers: Set(trustedIssuers), maxSize: maxArtifactSize,
-            clockSkew: clockSkew)
+            clockSkew: clockSkew, allowedInsecure: Set(ociAllowedInsecure), allowLatest: ociAllowLatest)
     }
 }
 

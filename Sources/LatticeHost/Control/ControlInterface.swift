@@ -15,6 +15,8 @@ final class ControlInterface: Sendable {
     private let subjects: Subjects
     private let logger: Logger
     private let commandTimeLimit: Duration
+    /// Starts may pull an artifact from a registry first, so they get longer.
+    static let startTimeLimit: Duration = .seconds(60)
     private let running = Mutex<(subscriptions: [NATSSubscription], loops: [Task<Void, Never>])>(([], []))
 
     init(host: Host, commandTimeLimit: Duration = .seconds(10)) {
@@ -35,6 +37,8 @@ final class ControlInterface: Sendable {
             try connection.subscribe(to: subjects.linkPut, queueGroup: subjects.controlQueueGroup),
             try connection.subscribe(to: subjects.linkDelete, queueGroup: subjects.controlQueueGroup),
             try connection.subscribe(to: subjects.getLinks, queueGroup: subjects.controlQueueGroup),
+            // No queue group: every host keeps its own credentials.
+            try connection.subscribe(to: subjects.registriesPut),
         ]
         // A loop ends only once every command it received has been answered: drain relies on it.
         let loops = subscriptions.map { subscription in
@@ -69,7 +73,9 @@ final class ControlInterface: Sendable {
     /// whatever it would have answered later is dropped.
     private func handleWithinLimit(_ message: NATSMessage) async {
         let once = OneReply()
-        let limit = commandTimeLimit
+        let isStart =
+            subjects.parse(message.subject).map { [.startActor, .startProvider].contains($0.command) } ?? false
+        let limit = isStart ? max(commandTimeLimit, Self.startTimeLimit) : commandTimeLimit
         let finished = await TimeLimit.run(within: limit) { await self.handle(message, once) }
         guard !finished, let (command, _) = subjects.parse(message.subject) else { return }
         logger.warning("control command \(command.rawValue) on \(message.subject) timed out after \(limit)")

@@ -68,7 +68,7 @@ public actor LinkStore {
     func all() async throws -> [LinkDefinition] {
         let bucket = try await store()
         var links: [LinkDefinition] = []
-        for key in try await bucket.keys() {
+        for key in try await bucket.keys() where !LatticeDataKey.isArtifactRecord(key) {
             if let bytes = try await bucket.get(key),
                 let link = try? ControlDecoding.decode(LinkDefinition.self, from: bytes)
             {
@@ -76,6 +76,11 @@ public actor LinkStore {
             }
         }
         return links.sorted { $0.storageKey < $1.storageKey }
+    }
+
+    /// Stores another lattice record (claims, reference maps) in the same bucket.
+    func putData(_ key: String, _ value: [UInt8]) async throws {
+        try await store().put(key, value)
     }
 
     func links(forProvider key: String, link: String) async -> [LinkDefinition] {
@@ -87,5 +92,15 @@ public actor LinkStore {
         let probe = LinkDefinition(actorID: actor, providerID: "", linkName: link, contractID: contract)
         guard let bytes = try? await bucket.get(probe.storageKey) else { return nil }
         return try? ControlDecoding.decode(LinkDefinition.self, from: bytes)
+    }
+}
+
+/// The non-link keys of `LATTICEDATA_{lattice}` (DESIGN §12).
+public enum LatticeDataKey {
+    public static let claimsPrefix = "CLAIMS_"
+    public static let referencePrefix = "REFMAP_"
+
+    static func isArtifactRecord(_ key: String) -> Bool {
+        key.hasPrefix(claimsPrefix) || key.hasPrefix(referencePrefix)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LatticeCrypto
+import LatticeOCI
 import LatticeWire
 
 /// A provider to launch: its key, contract, revision and binary, from an archive or a plain executable.
@@ -13,15 +14,35 @@ public struct ResolvedProvider: Sendable {
     public let binary: [UInt8]?
     /// `--max-artifact-size`, which also bounds copying a plain executable into the cache.
     let maxSize: Int
+    /// The claims of an archive, as `CLAIMS_{key}` records them.
+    let claimsRecord: JSONValue?
+    /// The registry artifact it came from, if it did.
+    let pulled: PulledArtifact?
 
     /// Resolves `provider_ref`: a PAR (tar or tar.gz) with verified claims, or a plain executable
     /// (development), which needs `contract_id` and gets a key derived from its path and contract.
     ///
-    /// Local paths need `--allow-file-load`. A missing or unreadable file, and one that is neither an archive
-    /// nor an executable, get the same refusal, so a remote caller cannot probe the host's files.
-    public static func resolve(_ command: StartProviderCommand, policy: ArtifactPolicy) throws -> ResolvedProvider {
-        let path = command.providerRef
-        try policy.checkFileLoad(path)
+    /// A registry reference is pulled (`pull`) and must be an archive. Local paths need `--allow-file-load`.
+    /// A missing or unreadable file, and one that is neither an archive nor an executable, get the same
+    /// refusal, so a remote caller cannot probe the host's files.
+    public static func resolve(
+        _ command: StartProviderCommand, policy: ArtifactPolicy,
+        pull: (OCIReference) async throws -> PulledArtifact
+    ) async throws -> ResolvedProvider {
+        var path = command.providerRef
+        var imageRef = path
+        var pulled: PulledArtifact?
+        switch try policy.source(of: command.providerRef) {
+        case .file: break
+        case .registry(let reference):
+            let artifact = try await pull(reference)
+            guard artifact.layerMediaType != OCIMediaType.actorLayer else {
+                throw ArtifactRefusal("\(reference) is an actor module, not a provider archive")
+            }
+            pulled = artifact
+            path = artifact.path
+            imageRef = reference.description
+        }
         let file = try ArtifactFile(path, maxSize: policy.maxSize)
         if try isArchive(file) {
             let archive = try ProviderArchive.load(file, target: ProviderArchive.currentTarget)
@@ -35,8 +56,12 @@ public struct ResolvedProvider: Sendable {
             }
             return ResolvedProvider(
                 providerKey: archive.claims.providerKey, contractID: archive.claims.contractID,
-                name: archive.claims.name, revision: archive.claims.revision, imageRef: path, binaryPath: nil,
-                binary: archive.binary, maxSize: policy.maxSize)
+                name: archive.claims.name, revision: archive.claims.revision, imageRef: imageRef, binaryPath: nil,
+                binary: archive.binary, maxSize: policy.maxSize, claimsRecord: claimsRecord(archive.claims),
+                pulled: pulled)
+        }
+        if let pulled {
+            throw ArtifactRefusal("\(pulled.reference) is not a provider archive")
         }
         guard file.isExecutable else {
             throw ArtifactRefusal.unavailable("'\(path)' is neither a provider archive nor an executable")
@@ -47,7 +72,19 @@ public struct ResolvedProvider: Sendable {
         return ResolvedProvider(
             providerKey: try plainExecutableKey(path: path, contract: contract), contractID: contract,
             name: (path as NSString).lastPathComponent, revision: 0,
-            imageRef: path, binaryPath: path, binary: nil, maxSize: policy.maxSize)
+            imageRef: path, binaryPath: path, binary: nil, maxSize: policy.maxSize, claimsRecord: nil, pulled: nil)
+    }
+
+    /// An archive's claims, in wascap's field names.
+    static func claimsRecord(_ claims: ProviderClaims) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "sub": .string(claims.providerKey), "iss": .string(claims.issuer), "name": .string(claims.name),
+            "contract_id": .string(claims.contractID), "vendor": .string(claims.vendor),
+            "rev": .number(Double(claims.revision)), "kind": .string("provider"),
+        ]
+        if let expires = claims.expires { fields["exp"] = .number(expires) }
+        if let notBefore = claims.notBefore { fields["nbf"] = .number(notBefore) }
+        return .object(fields)
     }
 
     /// The key a plain executable gets: derived from its path and contract, so the same development binary

@@ -52,7 +52,11 @@ public actor ProviderSupervisor {
     func start(_ command: StartProviderCommand) async throws {
         guard accepting else { throw HostError.startup("the host is stopping") }
         do {
-            let resolved = try ResolvedProvider.resolve(command, policy: host.configuration.artifactPolicy)
+            // The pull is the only wait: from the check below to storing the driver nothing suspends, so two
+            // starts of one provider cannot both pass it.
+            let host = self.host
+            let resolved = try await ResolvedProvider.resolve(
+                command, policy: host.configuration.artifactPolicy, pull: { try await host.pull($0) })
             let id = ID(key: resolved.providerKey, link: command.linkName)
             guard drivers[id] == nil else {
                 throw HostError.startup("provider \(id.key) is already running with link name '\(id.link)'")
@@ -74,6 +78,9 @@ public actor ProviderSupervisor {
             let driver = Driver(
                 id: id, settings: ProviderMachine.Settings(configuration: host.configuration), environment: environment)
             drivers[id] = (driver, environment)
+            if let claims = resolved.claimsRecord {
+                host.recordStart(publicKey: resolved.providerKey, claims: claims, pulled: resolved.pulled)
+            }
             await driver.start()
             Task {
                 await driver.waitUntilRemoved()

@@ -1,6 +1,7 @@
 import Foundation
 import LatticeConcurrency
 import LatticeCrypto
+import LatticeOCI
 import LatticeWire
 import Logging
 import NATSClient
@@ -24,6 +25,10 @@ public final class Host: Sendable {
     let events: EventPublisher
     let logger: Logger
     let shutdown: ShutdownCoordinator
+    /// Registry credentials: `--oci-credentials`, merged with what `registries.put` sends.
+    let registryCredentials: OCICredentialStore
+    /// Pulls registry artifacts into the cache, one transfer per reference at a time.
+    let artifacts: OCIPuller
     /// Set once at start; the supervisor needs the host, so it cannot be built before it.
     private let supervisorBox = Mutex<ProviderSupervisor?>(nil)
     private let actorHostBox = Mutex<ActorHost?>(nil)
@@ -61,6 +66,10 @@ public final class Host: Sendable {
             connection: connection, subject: subjects.events, hostID: identity.hostID, logger: logger)
         self.shutdown = ShutdownCoordinator(logger: logger)
         self.liveness = PeerLiveness(ownHostID: identity.hostID, interval: configuration.heartbeatInterval)
+        self.registryCredentials = OCICredentialStore(configuration.ociCredentials)
+        self.artifacts = OCIPuller(
+            cache: OCICache(cacheDirectory: configuration.cacheDirectory),
+            policy: configuration.artifactPolicy.ociPolicy, credentials: registryCredentials, logger: logger)
     }
 
     /// The actors of this host.
@@ -307,6 +316,8 @@ public final class Host: Sendable {
             case .linkDelete:
                 try await links.delete(try ControlDecoding.decode(LinkDefinition.self, from: body).validated())
                 return .accepted
+            case .registriesPut:
+                return applyRegistryCredentials(body)
             default:
                 return .rejected("unsupported command")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import LatticeActors
+import LatticeOCI
 import LatticeWire
 
 /// Everything `lattice-host start` can be told, after flags and `LATTICE_*` variables are merged.
@@ -45,6 +46,12 @@ public struct HostConfiguration: Sendable {
     public var trustedIssuers: [String] = []
     /// The most bytes read from one artifact, or inflated from its gzip.
     public var maxArtifactSize = ArtifactPolicy.defaultMaxSize
+    /// Registries (`host:port`) spoken to over plain HTTP (`--oci-allowed-insecure`); every other one over HTTPS.
+    public var ociAllowedInsecure: [String] = []
+    /// Whether references without a tag, or tagged `latest`, may be pulled (`--oci-allow-latest`).
+    public var ociAllowLatest = false
+    /// Registry credentials read from `--oci-credentials` (their text forms are redacted).
+    public var ociCredentials: [String: OCICredential] = [:]
     /// Fuel and memory bounds for every actor invocation.
     public var actorLimits = ActorLimits()
     /// JetStream replicas of the link bucket when this host creates it: 3 on a three-node cluster keeps links
