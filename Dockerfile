@@ -14,10 +14,11 @@ RUN mkdir -p /out/bin \
         swift build -c release --static-swift-stdlib --product "$product" \
         && cp ".build/release/$product" /out/bin/ || exit 1; \
     done
+# The demo service signs the example actor and packs the provider itself, then pushes them to the registry:
+# the image carries the unsigned example modules and the executables, no signed artifact.
 COPY actors actors
 COPY deploy deploy
-RUN deploy/prepare-demo.sh /out/bin actors /out/demo \
-    && install -m 0755 deploy/lattice-demo /out/bin/lattice-demo \
+RUN install -m 0755 deploy/lattice-demo /out/bin/lattice-demo \
     && mkdir -p /out/actors && cp actors/*.wasm /out/actors/
 
 # Runtime: Debian slim with the shared C libraries, nats-server for the compose file's NATS nodes, tini as
@@ -28,7 +29,6 @@ RUN apt-get update \
         nats-server tini procps wget \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/bin /opt/lattice/bin
-COPY --from=build /out/demo /opt/lattice/demo
 COPY --from=build /out/actors /opt/lattice/actors
 # The least-privilege NATS configuration the compose file's nodes run (deploy/nats/README.md).
 COPY deploy/nats /opt/lattice/nats

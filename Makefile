@@ -1,6 +1,6 @@
 # The two entry points a newcomer needs: `make run` and `make test`. Both install what is missing.
 SWIFT ?= swift
-.PHONY: deps deps-compose build test test-swift test-compose lint format run bench
+.PHONY: deps deps-compose build test test-swift test-compose chaos lint format run bench
 
 deps:
 	@scripts/install-deps.sh
@@ -24,6 +24,14 @@ test-compose: deps-compose
 	$(SWIFT) build
 	scripts/compose/build-test-image.sh
 	scripts/compose/run-scenarios.sh
+
+# The full chaos run (120 s, CHAOS_SEED to replay one) on a compose lattice of its own; `make test-compose` runs
+# a 30 s one on the scenarios' lattice.
+chaos: deps-compose
+	scripts/compose/preflight.sh
+	$(SWIFT) build
+	scripts/compose/build-test-image.sh
+	scripts/compose/chaos.sh $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift

@@ -24,6 +24,7 @@ command -v runc >/dev/null || missing "runc (podman's OCI runtime, set in script
 command -v iptables >/dev/null || missing "iptables (netavark runs it to set up every container network)" iptables
 [[ -x /usr/bin/tini-static ]] || missing "tini-static (the test image's init)" tini
 [[ -x /bin/busybox ]] || missing "busybox (the test image's shell and tools)" busybox-static
+[[ -x /usr/bin/docker-registry ]] || missing "docker-registry (the test registry image's server)" docker-registry
 command -v podman-compose >/dev/null ||
     { echo "compose preflight: podman-compose is missing (PyPI package 'podman-compose', or run scripts/install-deps.sh --compose)" >&2; exit 1; }
 

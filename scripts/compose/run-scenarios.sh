@@ -9,140 +9,51 @@
 # environment (`-e NAME` copies a variable from ours), never through a command line.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/scripts/compose/containers.conf}
-export LATTICE_IMAGE=${LATTICE_IMAGE:-localhost/lattice-host:test}
-export LATTICE_HEARTBEAT_INTERVAL=2s
-heartbeat_seconds=2
-reconnect_wait_seconds=2 # the clients' longest wait between reconnect attempts (NATSConnectionOptions)
-project=lattice-ci
-network=${project}_default
-nats_urls=nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222
-compose=(podman-compose -p "$project" -f docker-compose.yml -f scripts/compose/keep-host-c.yml)
-operator=${project}-operator
-watcher=${project}-watch
-rogue=${project}-rogue
-started=$(date +%s)
-# The NATS users' passwords: letters and digits, starting with a letter (nats-server parses them).
-for role in OPERATOR HOST PROVIDER ROUTE; do
-    export "LATTICE_${role}_PASSWORD=p$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
-done
-
-say() { echo "compose: $*"; }
-now_ms() { date +%s%3N; }
-container() { echo "${project}_$1_1"; }
-
-dump_logs() {
-    for name in $(podman ps -a --format '{{.Names}}' | grep "^${project}"); do
-        echo "----- $name (last 40 lines)"
-        podman logs --tail 40 "$name" 2>&1 || true
-    done
-}
-
-teardown() {
-    local status=$?
-    if ((status != 0)); then dump_logs; fi
-    podman rm -f -t 0 "$operator" "$watcher" "$rogue" >/dev/null 2>&1 || true
-    LATTICE_CLUSTER_SEED=${LATTICE_CLUSTER_SEED:-none} "${compose[@]}" down -t 2 >/dev/null 2>&1 || true
-    for name in $(podman ps -a --format '{{.Names}}' | grep "^${project}" || true); do
-        podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
-    done
-    podman network rm -f "$network" >/dev/null 2>&1 || true
-    say "torn down (project, containers and network $network) after $(($(date +%s) - started)) s"
-    exit "$status"
-}
-trap teardown EXIT
+prefix=compose
+source scripts/compose/lattice.sh
+trap 'status=$?; lattice_down "$status"; exit "$status"' EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-    echo "compose: FAILED: $*" >&2
-    exit 1
-}
-
-# Polls a command until it succeeds or the deadline (seconds) passes.
-wait_until() {
-    local description=$1 seconds=$2
-    shift 2
-    local deadline=$(($(now_ms) + seconds * 1000))
-    until "$@" >/dev/null 2>&1; do
-        (($(now_ms) < deadline)) || fail "$description (not within ${seconds} s)"
-        sleep 0.2
-    done
-}
-
-# The operator's CLI, run from a container on the compose network (started with the operator's login).
-op() { podman exec -e LATTICE_NATS_URL="$nats_urls" "$operator" lattice "$@"; }
-# Starts a container on the compose network logged in as the operator.
-run_as_operator() {
-    LATTICE_NATS_USER=operator LATTICE_NATS_PASSWORD=$LATTICE_OPERATOR_PASSWORD \
-        podman run -d --network "$network" -e LATTICE_NATS_USER -e LATTICE_NATS_PASSWORD "$@" >/dev/null
-}
-host_id() { op get hosts --label "host=$1" --ids --window 500ms; }
-host_absent() { [[ -z "$(host_id "$1")" ]]; }
-host_present() { [[ -n "$(host_id "$1")" ]]; }
-events() { podman logs "$watcher" 2>/dev/null; }
-
-# Prints the events of one type from one source whose data contains every given "key": value fragment.
-find_event() {
-    local type=$1 source=$2
-    shift 2
-    events | python3 -c '
-import json, sys
-wanted_type, source, fragments = sys.argv[1], sys.argv[2], sys.argv[3:]
-for line in sys.stdin:
-    try:
-        event = json.loads(line)
-    except ValueError:
-        continue
-    data = event.get("data", {})
-    if event.get("type") == "com.wasmcloud.lattice." + wanted_type and (source == "*" or event.get("source") == source) \
-            and all(data.get(k) == json.loads(v) for k, v in (f.split("=", 1) for f in fragments)):
-        print(line.strip())
-        sys.exit(0)
-sys.exit(1)
-' "$type" "$source" "$@"
-}
-
-http_get() { curl -s -m 5 "$@"; }
-http_ok() { [[ "$(http_get "http://127.0.0.1:$port/$1")" == "Hello from /$1" ]]; }
-provider_processes() { podman exec "$1" ps -o pid,args | grep /tmp/latticecache/ | grep -v grep || true; }
-
 # ---------------------------------------------------------------------------------------------------------
-say "bringing up $project: 3 NATS nodes, host-a, host-b, host-c and the demo"
-podman rm -f -t 0 "$operator" "$watcher" "$rogue" >/dev/null 2>&1 || true
-LATTICE_CLUSTER_SEED=none "${compose[@]}" down -t 0 >/dev/null 2>&1 || true
-podman network rm -f "$network" >/dev/null 2>&1 || true
-LATTICE_CLUSTER_SEED=$(podman run --rm "$LATTICE_IMAGE" lattice keys gen cluster | sed -n 's/^Seed: //p')
-[[ $LATTICE_CLUSTER_SEED == SC* ]] || fail "lattice keys gen cluster printed no seed"
-export LATTICE_CLUSTER_SEED
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export LATTICE_DEMO_PORT=$port
-"${compose[@]}" up -d --no-build >/dev/null
-source <(podman run --rm "$LATTICE_IMAGE" cat /opt/lattice/demo/keys.env)
-run_as_operator --name "$operator" --entrypoint /bin/sleep "$LATTICE_IMAGE" 3600
-run_as_operator --name "$watcher" -e LATTICE_NATS_URL="$nats_urls" "$LATTICE_IMAGE" lattice watch --json
+lattice_up
 
 # 1. The lattice forms. ------------------------------------------------------------------------------------
-for name in a b c; do wait_until "host-$name answers a ping" 60 host_present "$name"; done
-HOST_A=$(host_id a)
-HOST_B=$(host_id b)
-HOST_C=$(host_id c)
-count=$(op get hosts --ids --window 1s | grep -c '^N')
+count=$(host_count)
 ((count == 3)) || fail "get hosts lists $count hosts, not 3"
 say "1. the lattice formed: host-a ${HOST_A:0:8}…, host-b ${HOST_B:0:8}…, host-c ${HOST_C:0:8}… ($count hosts)"
 
 # 2. Cross-host invocation. --------------------------------------------------------------------------------
-demo_exited() { [[ "$(podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$(container demo)")" == "exited 0" ]]; }
-wait_until "the demo service finishes with status 0" 60 demo_exited
 op get inventory "$HOST_B" | grep -q "\"$HELLO_ACTOR\"" || fail "hello is not running on host-b"
 for other in "$HOST_A" "$HOST_C"; do
     ! op get inventory "$other" | grep -q "\"$HELLO_ACTOR\"" || fail "hello runs on $other too"
 done
-# A provider enters the inventory once it is ready (subscribed and answering its health check), which may be a
-# moment after the demo's start command was acknowledged.
-provider_on_host_a() { op get inventory "$HOST_A" | grep -q "\"$HTTPSERVER_PROVIDER\""; }
-wait_until "the httpserver provider is ready on host-a" 30 provider_on_host_a
-wait_until "HTTP on host-a's published port reaches hello on host-b" 30 http_ok cross-host
+http_ok cross-host || fail "GET /cross-host on host-a's published port was not answered by hello"
 say "2. GET /cross-host on host-a's provider answered by hello on host-b: $(http_get "http://127.0.0.1:$port/cross-host")"
+say "   both started by reference from the registry: $(podman logs "$(container demo)" | grep '^lattice-demo: hello')"
+
+# 10. Start by reference on a host that never had the file. ------------------------------------------------
+# The operator signs echo with a fresh key (so no image and no host can have had this module) and pushes it; host-c
+# pulls it from the registry. File loads are off on every host: the same module given as a path is refused.
+ECHO_ACTOR=$(op actor sign /opt/lattice/actors/echo.wasm --name echo --output /tmp/echo.wasm | key_after actor)
+[[ -n $ECHO_ACTOR ]] || fail "lattice actor sign printed no key for echo"
+echo_ref=$registry/lattice-ci/echo:0.1.0
+op push "$echo_ref" /tmp/echo.wasm --insecure >/dev/null
+if refused=$(op start actor "$HOST_C" /opt/lattice/actors/echo.wasm 2>&1); then
+    fail "host-c started an actor from a file of its own: $refused"
+fi
+grep -q "allow-file-load" <<<"$refused" || fail "starting echo from a path was not refused for file loads: $refused"
+pull_started=$(now_ms)
+op start actor "$HOST_C" "$echo_ref" >/dev/null
+echo_on_host_c() { op get inventory "$HOST_C" | grep -q "\"$ECHO_ACTOR\""; }
+wait_until "echo, started by reference, runs on host-c" 30 echo_on_host_c
+echo_ms=$(($(now_ms) - pull_started))
+for other in "$HOST_A" "$HOST_B"; do
+    ! op get inventory "$other" | grep -q "\"$ECHO_ACTOR\"" || fail "echo runs on $other too"
+done
+reply=$(op_with_seed call "$ECHO_ACTOR" Echo "echo by reference")
+[[ $reply == "echo by reference" ]] || fail "echo on host-c answered '$reply', not 'echo by reference'"
+say "10. echo ($ECHO_ACTOR) started on host-c by reference ($echo_ref) in ${echo_ms} ms, and answered: $reply;"
+say "    the same module as a path: $(tail -n 1 <<<"$refused")"
 
 # 8. Least privilege. --------------------------------------------------------------------------------------
 # From this machine to a NATS node's container address, with the raw-protocol probe: first the whole
@@ -164,7 +75,7 @@ forged_event=$(refusals "${as_provider[@]}" deny:pub:wasmbus.evt.default)
 anonymous=$(refusals deny:connect)
 host_present b || fail "host-b is gone after a provider's login tried to stop it"
 wait_until "HTTP on host-a still reaches hello on host-b" 10 http_ok least-privilege
-count=$(op get hosts --ids --window 1s | grep -c '^N')
+count=$(host_count)
 ((count == 3)) || fail "after the refused attempts, get hosts lists $count hosts, not 3"
 say "8. least privilege: $(echo "$table" | tail -n 1 | sed 's/^check-nats-permissions: //') on $nats_ip;"
 say "   a provider's login stopping host-b: $(echo "$commands" | head -n 1)"
@@ -194,7 +105,7 @@ recovered_ms=$(($(now_ms) - killed_at))
 links_listed() { op get links | grep -q "$HELLO_ACTOR"; }
 wait_until "the link store (3 replicas) lists the link with one node down" 20 links_listed
 links_ms=$(($(now_ms) - killed_at))
-count=$(op get hosts --ids --window 1s | grep -c '^N')
+count=$(host_count)
 ((count == 3)) || fail "after losing $serving_node, get hosts lists $count hosts"
 say "6. killed $serving_node (host-b's node): invocations succeeded again after ${recovered_ms} ms;" \
     "the link store answered again after ${links_ms} ms"
@@ -220,11 +131,11 @@ LATTICE_NATS_USER=host LATTICE_NATS_PASSWORD=$LATTICE_HOST_PASSWORD LATTICE_PROV
     LATTICE_PROVIDER_NATS_PASSWORD=$LATTICE_PROVIDER_PASSWORD \
     podman run -d --name "$rogue" --network "$network" -e LATTICE_NATS_URL="$nats_urls" \
     -e LATTICE_NATS_USER -e LATTICE_NATS_PASSWORD -e LATTICE_PROVIDER_NATS_USER -e LATTICE_PROVIDER_NATS_PASSWORD \
-    -e LATTICE_ALLOW_FILE_LOAD=1 -e LATTICE_HEARTBEAT_INTERVAL=2s -e LATTICE_PROVIDER_TEST_NO_SELF_TERMINATION=1 \
+    -e LATTICE_OCI_ALLOWED_INSECURE="$registry" -e LATTICE_HEARTBEAT_INTERVAL=2s -e LATTICE_PROVIDER_TEST_NO_SELF_TERMINATION=1 \
     "$LATTICE_IMAGE" sh -c 'lattice-host start --label host=rogue; exec sleep 3600' >/dev/null
 wait_until "the rogue host answers a ping" 30 host_present rogue
 ROGUE=$(host_id rogue)
-op start provider "$ROGUE" /opt/lattice/demo/httpserver.par.gz --link default >/dev/null
+op start provider "$ROGUE" "$httpserver_ref" --link default >/dev/null
 rogue_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$rogue")
 rogue_listening() { curl -s -o /dev/null -m 2 "http://$rogue_ip:8080/"; }
 wait_until "the rogue host's httpserver provider listens" 30 rogue_listening
@@ -290,6 +201,20 @@ find_event provider_started "$HOST_A" "public_key=\"$HTTPSERVER_PROVIDER\"" 'res
 say "9. host-a's provider killed (pid $old_pid → $new_pid): $failed of $sent requests failed, all while it was down;" \
     "HTTP served again ${restored_ms} ms after the kill (bound ${restart_bound_ms} ms)"
 
+# 11. Chaos. ----------------------------------------------------------------------------------------------
+# The short chaos run (scripts/compose/chaos.sh, 120 s when run alone) on this same lattice, before scenarios 3 and
+# 4 take host-a and host-c away: faults from a seed it prints, every failed request attributed to one, then links,
+# orphans and hosts checked. LATTICE_CHAOS_SECONDS sets its length (default 30).
+chaos_log=$(mktemp)
+if ! LATTICE_CHAOS_ATTACHED=1 scripts/compose/chaos.sh --duration "${LATTICE_CHAOS_SECONDS:-30}" >"$chaos_log" 2>&1; then
+    sed 's/^/   /' "$chaos_log"
+    rm -f "$chaos_log"
+    fail "the chaos run failed (its report is above)"
+fi
+sed 's/^/   /' "$chaos_log"
+say "11. chaos: $(grep -o 'passed: .*' "$chaos_log")"
+rm -f "$chaos_log"
+
 # 3. Operator stop. ----------------------------------------------------------------------------------------
 stop_output=$(op stop host "$HOST_A" --timeout 10s)
 echo "$stop_output" | grep -q "acknowledged the stop" || fail "stop host was not acknowledged: $stop_output"
@@ -305,7 +230,7 @@ wait_until "host-a's provider reports a normal stop (it obeyed its quit)" 10 \
 host_absent a || fail "host-a still answers pings after its stop"
 host_present b && host_present c || fail "host-b or host-c stopped serving after host-a's stop"
 # Still serving: host-c takes over HTTP (same provider archive, same link) and hello on host-b answers it.
-op start provider "$HOST_C" /opt/lattice/demo/httpserver.par.gz --link default >/dev/null
+op start provider "$HOST_C" "$httpserver_ref" --link default >/dev/null
 host_c_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container host-c)")
 served_by_c() { [[ "$(http_get "http://$host_c_ip:8080/after-stop")" == "Hello from /after-stop" ]]; }
 wait_until "HTTP through host-c's provider reaches hello on host-b after host-a's stop" 30 served_by_c
@@ -313,8 +238,15 @@ say "3. stop host-a: '$stop_output'; host_stopped seen; its container exited 0; 
     "quit (provider_stopped reason normal); host-b and host-c still answer, and serve HTTP through host-c"
 
 # 4. Host killed. ------------------------------------------------------------------------------------------
-op start provider "$HOST_C" /opt/lattice/demo/keyvalue.par.gz --link default >/dev/null
-op start provider "$HOST_C" /opt/lattice/bin/test-provider --contract lattice:test --link kill9 >/dev/null
+# Both archives are packed and pushed by the operator, then pulled by host-c.
+for provider in keyvalue:wasmcloud:keyvalue test:lattice:test; do
+    name=${provider%%:*}
+    op par create "/opt/lattice/bin/$name-provider" --contract "${provider#*:}" --name "$name" --compress \
+        --output "/tmp/$name.par.gz" >/dev/null
+    op push "$registry/lattice-ci/$name:0.1.0" "/tmp/$name.par.gz" --insecure >/dev/null
+done
+op start provider "$HOST_C" "$registry/lattice-ci/keyvalue:0.1.0" --link default >/dev/null
+op start provider "$HOST_C" "$registry/lattice-ci/test:0.1.0" --link kill9 >/dev/null
 three_providers() { (($(provider_processes "$(container host-c)" | wc -l) == 3)); }
 wait_until "host-c runs its three providers (httpserver, keyvalue, test)" 30 three_providers
 before=$(provider_processes "$(container host-c)")
@@ -330,4 +262,4 @@ say "4. kill -9 of host-c's lattice-host (pid $host_c_pid): its 3 providers gone
 podman exec "$(container host-c)" ps -o pid,args | sed 's/^/       /'
 echo "$before" | sed 's/^/       before: /'
 
-say "all 9 scenarios passed in $(($(date +%s) - started)) s"
+say "all 11 scenarios passed in $(($(date +%s) - started)) s"
