@@ -90,6 +90,12 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Largest artifact read or inflated, e.g. 256MiB, 10MB or bytes. [LATTICE_MAX_ARTIFACT_SIZE]")
     var maxArtifactSize: String?
 
+    @Option(
+        help:
+            "Invocations each actor and each SDK provider runs at once; more wait in a byte-bounded queue, then callers get 'host busy'. [LATTICE_MAX_CONCURRENT_INVOCATIONS] (default: 64)"
+    )
+    var maxConcurrentInvocations: String?
+
     @OptionGroup(title: "NATS credentials and TLS") var nats: NATSCredentialOptions
 
     @OptionGroup(title: "NATS credentials of the providers this host starts") var providerNATS:
@@ -193,6 +199,13 @@ struct HostOptions: ParsableArguments {
                 throw HostError.configuration("--links-replicas must be a whole number from 1 to 5, not '\(text)'")
             }
             configuration.linksReplicas = replicas
+        }
+        if let text = value(maxConcurrentInvocations, "MAX_CONCURRENT_INVOCATIONS") {
+            guard let limit = Int(text), (1...100_000).contains(limit) else {
+                throw HostError.configuration(
+                    "--max-concurrent-invocations must be a whole number from 1 to 100000, not '\(text)'")
+            }
+            configuration.maxConcurrentInvocations = limit
         }
         guard !configuration.lattice.isEmpty,
             configuration.lattice.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })

@@ -1,5 +1,6 @@
 import Foundation
 import LatticeActors
+import LatticeConcurrency
 import LatticeWire
 
 /// Everything `lattice-host start` can be told, after flags and `LATTICE_*` variables are merged.
@@ -50,6 +51,9 @@ public struct HostConfiguration: Sendable {
     /// JetStream replicas of the link bucket when this host creates it: 3 on a three-node cluster keeps links
     /// readable when one node is lost.
     public var linksReplicas = 1
+    /// Invocations each actor, and each SDK provider, runs at once (DESIGN §9); more wait in a byte-bounded
+    /// queue, and beyond it callers get `host busy: …` at once.
+    public var maxConcurrentInvocations = InvocationAdmission<Int>.defaultMaxInFlight
 
     public init() {}
 
