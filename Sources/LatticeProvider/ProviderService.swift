@@ -1,8 +1,10 @@
 import Foundation
+import LatticeConcurrency
 import LatticeCrypto
 import LatticeWire
 import Logging
 import NATSClient
+import Synchronization
 
 /// The provider's subscriptions: invocations, links, health, shutdown, broadcast quit, heartbeats.
 final class ProviderService: Sendable {
@@ -10,7 +12,17 @@ final class ProviderService: Sendable {
     let context: ProviderContext
     let exitOnce: ExitOnce
     private let replay = ReplayGuard()
+    private let quitReplay = Mutex(ReplayCache(capacity: QuitClaims.replayCacheCapacity))
+    /// When this process started serving: a quit signed before then was meant for an earlier run.
+    private let startedAt = Date().timeIntervalSince1970
     private let ledger = LinkLedger()
+    /// Held so the invocation subscription lives as long as the service (it serves by itself).
+    private let rpcSubscription = Mutex<NATSSubscription?>(nil)
+    /// Rejected invocations and refused quits are logged through this, so a flood of them costs a few lines.
+    private let lines = Mutex(LineThrottle())
+
+    /// Bytes cnats holds for the invocation subscription before its delivery thread admits, queues or refuses them.
+    static let pendingByteLimit = 16 * 1024 * 1024
 
     init(provider: any CapabilityProvider, context: ProviderContext, exitOnce: ExitOnce) {
         self.provider = provider
@@ -19,6 +31,27 @@ final class ProviderService: Sendable {
     }
 
     private var data: HostData { context.hostData }
+
+    /// `--max-concurrent-invocations` of the host that started us (DESIGN §9), passed in host data.
+    private var maxConcurrentInvocations: Int {
+        Int(data.envValues["LATTICE_MAX_CONCURRENT_INVOCATIONS"] ?? "").flatMap { $0 > 0 ? $0 : nil }
+            ?? InvocationAdmission<Int>.defaultMaxInFlight
+    }
+
+    /// Logs a warning unless `key` already logged one within the throttle's interval.
+    private func warn(_ key: String, _ line: @autoclosure () -> String) {
+        guard let held = lines.withLock({ $0.admit(key, now: .now) }) else { return }
+        logger.warning("\(line())\(held > 0 ? " (\(held) more like it were not logged)" : "")")
+    }
+
+    /// Turns an invocation away at once: `--max-concurrent-invocations` run and the queue is full.
+    private func refuseBusy(_ message: NATSMessage, reason: String) {
+        warn("busy", "turning invocations away: \(reason)")
+        guard let replyTo = message.replyTo else { return }
+        let response = InvocationResponse.failure(
+            invocationID: "", error: "host busy: provider \(data.providerKey) link \(data.linkName): \(reason)")
+        try? context.connection.publish(response.encode(), to: replyTo)
+    }
     private var logger: Logger { context.logger }
 
     func subscribe() async throws {
@@ -26,8 +59,13 @@ final class ProviderService: Sendable {
         let subjects = context.subjects
         let key = data.providerKey
         let link = data.linkName
-        let rpc = try connection.subscribe(
-            to: subjects.providerRPC(key, link: link), queueGroup: Subjects.providerQueueGroup)
+        let rpc = try connection.serve(
+            subjects.providerRPC(key, link: link), queueGroup: Subjects.providerQueueGroup,
+            pendingByteLimit: Self.pendingByteLimit,
+            admission: InvocationAdmission(maxInFlight: maxConcurrentInvocations),
+            handle: { message in await self.serveInvocation(message) },
+            refuse: { message, reason in self.refuseBusy(message, reason: reason) })
+        rpcSubscription.withLock { $0 = rpc }
         let linkPut = try connection.subscribe(to: subjects.providerLinkPut(key, link: link))
         let linkDelete = try connection.subscribe(to: subjects.providerLinkDelete(key, link: link))
         let health = try connection.subscribe(to: subjects.providerHealth(key, link: link))
@@ -35,11 +73,6 @@ final class ProviderService: Sendable {
         let quit = try connection.subscribe(to: subjects.quit(hostID: data.hostID))
         try await connection.flush()
 
-        Task {
-            for await message in rpc {
-                Task { await self.serveInvocation(message) }
-            }
-        }
         Task { for await message in linkPut { await self.linkChanged(message, added: true) } }
         Task { for await message in linkDelete { await self.linkChanged(message, added: false) } }
         Task {
@@ -60,15 +93,17 @@ final class ProviderService: Sendable {
         do {
             request = try ControlDecoding.decode(ShutdownRequest.self, from: message.payload)
         } catch {
-            logger.warning("ignoring \(kind): \(error)")
+            warn("quit", "ignoring \(kind): \(error)")
             reply(message, "ignored: \(error)")
             return
         }
-        if let refusal = QuitClaims.refusal(
-            of: request, ownHostID: data.hostID, providerKey: data.providerKey, trustedIssuers: context.issuers,
-            now: Date().timeIntervalSince1970)
-        {
-            logger.warning("ignoring \(kind): \(refusal)")
+        let refusal = quitReplay.withLock { cache in
+            QuitClaims.refusal(
+                of: request, ownHostID: data.hostID, providerKey: data.providerKey, trustedIssuers: context.issuers,
+                now: Date().timeIntervalSince1970, startedAt: startedAt, replayCache: &cache)
+        }
+        if let refusal {
+            warn("quit", "ignoring \(kind): \(refusal)")
             reply(message, "ignored: \(refusal)")
             return
         }
@@ -84,7 +119,7 @@ final class ProviderService: Sendable {
 
     private func linkChanged(_ message: NATSMessage, added: Bool) async {
         guard let link = try? ControlDecoding.decode(LinkDefinition.self, from: message.payload) else {
-            logger.warning("ignoring malformed link definition on \(message.subject)")
+            warn("link", "ignoring malformed link definition on \(message.subject)")
             return
         }
         if added {
@@ -121,7 +156,10 @@ final class ProviderService: Sendable {
         do {
             let invocation = try Invocation.decode(message.payload)
             if let failure = replay.validate(invocation, issuers: context.issuers) {
-                logger.warning("rejected invocation \(invocation.id): \(failure.reason)")
+                warn(
+                    "rejected \(invocation.origin.publicKey.prefix(64))",
+                    "rejected invocation \(invocation.id.prefix(64)) from \(invocation.origin.publicKey.prefix(64)): \(failure.reason.prefix(300))"
+                )
                 response = .failure(invocationID: invocation.id, error: failure.responseError)
             } else {
                 do {

@@ -227,9 +227,12 @@ public struct InvocationRejectedData: Codable, Sendable, Equatable {
     public var reason: String
     public var suspectedOrphan: Bool
     public var hint: String
+    /// Extension (DESIGN §9): the rejections from this origin this event stands for, as events are batched to
+    /// one per origin per second; the other fields describe the latest of them.
+    public var count: Int
 
     enum CodingKeys: String, CodingKey {
-        case origin, target, operation, issuer, reason, hint
+        case origin, target, operation, issuer, reason, hint, count
         case invocationID = "invocation_id"
         case originHostID = "origin_host_id"
         case suspectedOrphan = "suspected_orphan"
@@ -237,7 +240,7 @@ public struct InvocationRejectedData: Codable, Sendable, Equatable {
 
     public init(
         invocationID: String, origin: WasmCloudEntityJSON, target: WasmCloudEntityJSON, operation: String,
-        issuer: String, originHostID: String, reason: String, suspectedOrphan: Bool, hint: String
+        issuer: String, originHostID: String, reason: String, suspectedOrphan: Bool, hint: String, count: Int = 1
     ) {
         self.invocationID = invocationID
         self.origin = origin
@@ -248,6 +251,7 @@ public struct InvocationRejectedData: Codable, Sendable, Equatable {
         self.reason = reason
         self.suspectedOrphan = suspectedOrphan
         self.hint = hint
+        self.count = count
     }
 }
 

@@ -15,7 +15,7 @@ public enum InvocationValidator {
     public static let algorithm = "Ed25519"
     /// The default tolerance for clocks that disagree, in seconds.
     public static let defaultClockSkew: Double = 30
-    /// How long a `jti` is remembered when its token carries no `exp`, in seconds after `iat`.
+    /// How long a token without `exp` is accepted, in seconds after its `iat`; its `jti` is remembered as long.
     public static let defaultReplayWindow: Double = 300
 
     /// Runs every check on `invocation`; returns the first failure, or nil if it may be dispatched.
@@ -23,8 +23,8 @@ public enum InvocationValidator {
     /// - Parameters:
     ///   - validIssuers: cluster public keys (`C…`) whose signatures are trusted.
     ///   - now: the current time, seconds since the epoch.
-    ///   - clockSkew: seconds of tolerance applied to `exp` and `nbf`.
-    ///   - replayWindow: how long after `iat` a token without `exp` stays replay-protected.
+    ///   - clockSkew: seconds of tolerance applied to `exp`, `nbf` and `iat`.
+    ///   - replayWindow: how long after `iat` a token without `exp` is accepted (and remembered).
     ///   - replayCache: ids already accepted; the token's `jti` is recorded only if every check passes.
     public static func validate(
         _ invocation: Invocation,
@@ -45,9 +45,16 @@ public enum InvocationValidator {
         }
         guard let issuer = token.issuer, !issuer.isEmpty else { return malformed("missing issuer (iss)") }
         guard let subject = token.subject, !subject.isEmpty else { return malformed("missing subject (sub)") }
+        // Without a token id replay protection cannot work, and without `exp` or `iat` a token never ages.
+        guard let jti = token.payload["jti"]?.stringValue, !jti.isEmpty else {
+            return malformed("missing token id (jti)")
+        }
+        guard let expiresAt = times.expires ?? times.issuedAt.map({ $0 + replayWindow }) else {
+            return malformed("missing issue time (iat) on a token without expiry (exp)")
+        }
 
-        // 2. Expiry.
-        if let expires = times.expires, now > expires + clockSkew {
+        // 2. Expiry: `exp`, or for a token without one, its `iat` plus the replay window.
+        if now > expiresAt + clockSkew {
             return InvocationValidationFailure(.expired, "Invocation claims token expired")
         }
 
@@ -56,8 +63,9 @@ public enum InvocationValidator {
             return InvocationValidationFailure(.badSignature, "Invocation claims signature invalid")
         }
 
-        // 4. Not-before.
-        if let notBefore = times.notBefore, now + clockSkew < notBefore {
+        // 4. Not-before, and an `iat` in the future (which would otherwise stretch a token's life past its window).
+        let usableFrom = max(times.notBefore ?? -.infinity, times.issuedAt ?? -.infinity)
+        if now + clockSkew < usableFrom {
             return InvocationValidationFailure(.notYetValid, "Attempt to use invocation before claims token allows")
         }
 
@@ -105,12 +113,10 @@ public enum InvocationValidator {
                 .originMismatch, "Invocation claims and invocation origin URL do not match")
         }
 
-        // 11. Replay (extension): record the id only now that everything else passed.
-        if let jti = token.payload["jti"]?.stringValue {
-            let expiresAt = (times.expires ?? ((times.issuedAt ?? now) + replayWindow)) + clockSkew
-            guard replayCache.insertIfNew(jti: jti, expiresAt: expiresAt, now: now) else {
-                return InvocationValidationFailure(.replay, "Invocation replay detected")
-            }
+        // 11. Replay (extension): record the id only now that everything else passed, for as long as the
+        // token is accepted.
+        guard replayCache.insertIfNew(jti: jti, expiresAt: expiresAt + clockSkew, now: now) else {
+            return InvocationValidationFailure(.replay, "Invocation replay detected")
         }
         return nil
     }

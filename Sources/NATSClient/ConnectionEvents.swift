@@ -37,6 +37,7 @@ final class ConnectionCallbacks: Sendable {
     let reconnectDelay: Int64
     let maxReconnectDelay: Int64
     private let observers = Mutex(Observers())
+    private let asyncErrorLines = Mutex(LineThrottle())
     let closed = OneShotLatch<Void>()
     /// Set when the owner asked to close, so the disconnect that follows is not reported as a fault.
     let closeRequested = Atomic<Bool>(false)
@@ -95,16 +96,20 @@ final class ConnectionCallbacks: Sendable {
     }
 
     func noteAsyncError(_ status: natsStatus, subject: String?) {
+        // A flood can make these repeat many times a second: one line per kind a minute, saying how many more.
+        let (key, line): (String, String)
         if status == NATS_SLOW_CONSUMER {
             slowConsumerReports.add(1, ordering: .relaxed)
-            logger.warning("NATS slow consumer: messages dropped on '\(subject ?? "?")'")
+            (key, line) = ("slow consumer", "NATS slow consumer: messages dropped on '\(subject ?? "?")'")
         } else if status == NATS_TIMEOUT {
             drainTimedOut.store(true, ordering: .relaxed)
-            logger.warning("NATS drain timed out")
+            (key, line) = ("drain", "NATS drain timed out")
         } else {
             let text = String(cString: natsStatus_GetText(status))
-            logger.warning("NATS asynchronous error: \(text)")
+            (key, line) = (text, "NATS asynchronous error: \(text)")
         }
+        guard let held = asyncErrorLines.withLock({ $0.admit(key, now: .now) }) else { return }
+        logger.warning("\(line)\(held > 0 ? " (\(held) more since the last such line)" : "")")
     }
 
     var didDrainTimeOut: Bool { drainTimedOut.load(ordering: .relaxed) }

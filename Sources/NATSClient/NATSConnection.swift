@@ -131,26 +131,64 @@ public final class NATSConnection: Sendable {
     }
 
     /// Subscribes to `subject`, in `queueGroup` when given (each message reaches one member).
-    public func subscribe(to subject: String, queueGroup: String? = nil) throws -> NATSSubscription {
+    ///
+    /// Messages wait for the consumer in a buffer bounded both in count and in bytes (`pendingByteLimit`, else the
+    /// connection's); beyond either bound they are dropped and counted, so a flood of large messages costs
+    /// bounded memory.
+    public func subscribe(
+        to subject: String, queueGroup: String? = nil, pendingByteLimit: Int? = nil
+    ) throws -> NATSSubscription {
+        let byteLimit = max(1, pendingByteLimit ?? options.pendingByteLimit)
+        let buffered = BufferedBytes(limit: byteLimit)
         let (stream, continuation) = AsyncStream.makeStream(
             of: NATSMessage.self, bufferingPolicy: .bufferingOldest(options.pendingMessageLimit))
         let box = SubscriptionBox(
             subject: subject, registry: registry, logger: logger,
             deliver: { message, _ in
-                if case .dropped = continuation.yield(message) { return false }
+                let size = message.bufferedSize
+                guard buffered.reserve(size) else { return false }
+                if case .dropped = continuation.yield(message) {
+                    buffered.release(size)
+                    return false
+                }
                 return true
             },
             finish: { continuation.finish() })
-        try attach(box, subject: subject, queueGroup: queueGroup)
+        try attach(box, subject: subject, queueGroup: queueGroup, pendingByteLimit: byteLimit)
         continuation.onTermination = { [weak box] _ in box?.unsubscribe() }
-        return NATSSubscription(subject: subject, queueGroup: queueGroup, box: box, stream: stream, connection: self)
+        return NATSSubscription(
+            subject: subject, queueGroup: queueGroup, box: box, stream: stream, buffered: buffered, connection: self)
+    }
+
+    /// A subscription whose messages go to `deliver` on cnats' delivery thread, not to a buffer; `deliver` must
+    /// return quickly. Its sequence is empty and ends when the subscription does.
+    func subscribe(
+        to subject: String, queueGroup: String?, pendingByteLimit: Int?,
+        deliver: @escaping @Sendable (NATSMessage) -> Void
+    ) throws -> NATSSubscription {
+        let byteLimit = max(1, pendingByteLimit ?? options.pendingByteLimit)
+        let (stream, continuation) = AsyncStream.makeStream(of: NATSMessage.self, bufferingPolicy: .bufferingOldest(1))
+        let box = SubscriptionBox(
+            subject: subject, registry: registry, logger: logger,
+            deliver: { message, _ in
+                deliver(message)
+                return true
+            },
+            finish: { continuation.finish() })
+        try attach(box, subject: subject, queueGroup: queueGroup, pendingByteLimit: byteLimit)
+        return NATSSubscription(
+            subject: subject, queueGroup: queueGroup, box: box, stream: stream,
+            buffered: BufferedBytes(limit: byteLimit), connection: self)
     }
 
     /// Registers `box` with cnats; its retain is handed to cnats until completion.
-    func attach(_ box: SubscriptionBox, subject: String, queueGroup: String?) throws {
+    func attach(
+        _ box: SubscriptionBox, subject: String, queueGroup: String?, pendingByteLimit: Int? = nil
+    ) throws {
         let closure = Unmanaged.passRetained(box).toOpaque()
         let limits = (
-            messages: Int32(clamping: options.pendingMessageLimit), bytes: Int32(clamping: options.pendingByteLimit)
+            messages: Int32(clamping: options.pendingMessageLimit),
+            bytes: Int32(clamping: pendingByteLimit ?? options.pendingByteLimit)
         )
         let outcome = lease.withPointer { connection -> Result<OpaquePointer, NATSError> in
             var subscription: OpaquePointer?

@@ -12,18 +12,23 @@ public final class NATSSubscription: AsyncSequence, Sendable {
     public let queueGroup: String?
     let box: SubscriptionBox
     private let stream: AsyncStream<NATSMessage>
+    private let buffered: BufferedBytes
     private let connection: NATSConnection
 
     init(
         subject: String, queueGroup: String?, box: SubscriptionBox, stream: AsyncStream<NATSMessage>,
-        connection: NATSConnection
+        buffered: BufferedBytes, connection: NATSConnection
     ) {
         self.subject = subject
         self.queueGroup = queueGroup
         self.box = box
         self.stream = stream
+        self.buffered = buffered
         self.connection = connection
     }
+
+    /// Bytes received and not yet taken by the consumer.
+    public var bufferedBytes: Int { buffered.current }
 
     deinit { box.unsubscribe() }
 
@@ -32,10 +37,16 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         var base: AsyncStream<NATSMessage>.AsyncIterator
         let owner: NATSSubscription
 
-        public mutating func next() async -> NATSMessage? { await base.next() }
+        public mutating func next() async -> NATSMessage? { taken(await base.next()) }
 
         public mutating func next(isolation actor: isolated (any Actor)?) async -> NATSMessage? {
-            await base.next(isolation: actor)
+            taken(await base.next(isolation: actor))
+        }
+
+        /// A message leaving the buffer frees its bytes for the next one.
+        private func taken(_ message: NATSMessage?) -> NATSMessage? {
+            if let message { owner.buffered.release(message.bufferedSize) }
+            return message
         }
     }
 

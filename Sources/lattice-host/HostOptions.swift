@@ -104,6 +104,12 @@ struct HostOptions: ParsableArguments {
             "Registry credentials: a Docker config.json ({\"auths\": …}) of mode 0600. [LATTICE_OCI_CREDENTIALS]")
     var ociCredentials: String?
 
+    @Option(
+        help:
+            "Invocations each actor and each SDK provider runs at once; more wait in a byte-bounded queue, then callers get 'host busy'. [LATTICE_MAX_CONCURRENT_INVOCATIONS] (default: 64)"
+    )
+    var maxConcurrentInvocations: String?
+
     @OptionGroup(title: "NATS credentials and TLS") var nats: NATSCredentialOptions
 
     @OptionGroup(title: "NATS credentials of the providers this host starts") var providerNATS:
@@ -216,6 +222,13 @@ struct HostOptions: ParsableArguments {
                 throw HostError.configuration("--links-replicas must be a whole number from 1 to 5, not '\(text)'")
             }
             configuration.linksReplicas = replicas
+        }
+        if let text = value(maxConcurrentInvocations, "MAX_CONCURRENT_INVOCATIONS") {
+            guard let limit = Int(text), (1...100_000).contains(limit) else {
+                throw HostError.configuration(
+                    "--max-concurrent-invocations must be a whole number from 1 to 100000, not '\(text)'")
+            }
+            configuration.maxConcurrentInvocations = limit
         }
         guard !configuration.lattice.isEmpty,
             configuration.lattice.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })

@@ -242,8 +242,55 @@ import Testing
         let invocation = fixture.invocation(claims: try fixture.token(removing: ["exp"]))
         #expect(fixture.validate(invocation, cache: &cache) == nil)
         #expect(fixture.validate(invocation, now: InvocationTestFixture.now + 300, cache: &cache)?.kind == .replay)
-        // Past iat + window + skew the id is forgotten (a token without exp has no other expiry).
-        #expect(fixture.validate(invocation, now: InvocationTestFixture.now + 331, cache: &cache) == nil)
+        // Past iat + window + skew the token itself has aged out, so forgetting its id opens no replay.
+        expectFailure(
+            fixture.validate(invocation, now: InvocationTestFixture.now + 331, cache: &cache), .expired,
+            "Invocation claims token expired")
+    }
+
+    // MARK: Claims age (issue 15)
+
+    @Test func tokenWithoutIDIsRefused() throws {
+        let invocation = fixture.invocation(claims: try fixture.token(removing: ["jti"]))
+        var cache = ReplayCache()
+        expectFailure(
+            fixture.validate(invocation, cache: &cache), .malformedToken,
+            "Invalid invocation claims token: missing token id (jti)")
+        // Refused again, never accepted twice.
+        #expect(fixture.validate(invocation, cache: &cache)?.kind == .malformedToken)
+        #expect(cache.count == 0)
+        let empty = fixture.invocation(claims: try fixture.token(["jti": "\"\""]))
+        #expect(fixture.validate(empty)?.reason == "Invalid invocation claims token: missing token id (jti)")
+    }
+
+    @Test func tokenWithoutExpiryAgesOutAfterTheReplayWindow() throws {
+        let invocation = fixture.invocation(claims: try fixture.token(removing: ["exp"]))
+        let window = InvocationValidator.defaultReplayWindow
+        #expect(fixture.validate(invocation, now: InvocationTestFixture.now + window + 29) == nil)
+        expectFailure(
+            fixture.validate(invocation, now: InvocationTestFixture.now + window + 31), .expired,
+            "Invocation claims token expired")
+        // Long after, too: a token without exp no longer lives forever.
+        #expect(fixture.validate(invocation, now: InvocationTestFixture.now + 1e6)?.kind == .expired)
+    }
+
+    @Test func tokenWithNeitherExpiryNorIssueTimeIsRefused() throws {
+        expectFailure(
+            fixture.validate(fixture.invocation(claims: try fixture.token(removing: ["exp", "iat"]))),
+            .malformedToken, "Invalid invocation claims token: missing issue time (iat) on a token without expiry (exp)"
+        )
+    }
+
+    @Test func issueTimeInTheFutureIsRefused() throws {
+        let far = try fixture.token(["iat": "\(Int64(InvocationTestFixture.now) + 1_000_000)"])
+        expectFailure(
+            fixture.validate(fixture.invocation(claims: far)), .notYetValid,
+            "Attempt to use invocation before claims token allows")
+        let beyondSkew = try fixture.token(["iat": "\(Int64(InvocationTestFixture.now) + 31)"], removing: ["exp"])
+        #expect(fixture.validate(fixture.invocation(claims: beyondSkew))?.kind == .notYetValid)
+        // Within the skew it passes: clocks disagree a little.
+        let withinSkew = try fixture.token(["iat": "\(Int64(InvocationTestFixture.now) + 29)"])
+        #expect(fixture.validate(fixture.invocation(claims: withinSkew)) == nil)
     }
 
     @Test func failureKindsHaveMetricLabels() {

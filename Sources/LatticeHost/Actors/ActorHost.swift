@@ -1,5 +1,6 @@
 import Foundation
 import LatticeActors
+import LatticeConcurrency
 import LatticeCrypto
 import LatticeOCI
 import LatticeWire
@@ -16,11 +17,10 @@ public actor ActorHost {
         let annotations: [String: String]
         let instanceIDs: [String]
         let subscription: NATSSubscription
-        let server: Task<Void, Never>
 
         init(
             pool: ActorPool, module: [UInt8], imageRef: String, annotations: [String: String],
-            instanceIDs: [String], subscription: NATSSubscription, server: Task<Void, Never>
+            instanceIDs: [String], subscription: NATSSubscription
         ) {
             self.pool = pool
             self.module = module
@@ -28,9 +28,12 @@ public actor ActorHost {
             self.annotations = annotations
             self.instanceIDs = instanceIDs
             self.subscription = subscription
-            self.server = server
         }
     }
+
+    /// Bytes cnats holds for an actor's RPC subscription before its delivery thread admits, queues or refuses
+    /// them, which it does at once: this only absorbs bursts.
+    static let pendingByteLimit = 16 * 1024 * 1024
 
     private var actors: [String: Running] = [:]
     private var accepting = true
@@ -111,18 +114,17 @@ public actor ActorHost {
         key: String, pool: ActorPool, module: [UInt8], command: StartActorCommand, existing: Running?
     ) async throws {
         let subject = host.subjects.actorRPC(key)
-        let subscription = try host.connection.subscribe(to: subject, queueGroup: subject)
         let router = self.router
-        let server = Task {
-            for await message in subscription {
-                Task { await router.serve(message, actor: pool) }
-            }
-        }
+        let subscription = try host.connection.serve(
+            subject, queueGroup: subject, pendingByteLimit: Self.pendingByteLimit,
+            admission: InvocationAdmission(maxInFlight: host.configuration.maxConcurrentInvocations),
+            handle: { message in await router.serve(message, actor: pool) },
+            refuse: { message, reason in router.refuseBusy(message, actor: key, reason: reason) })
         let added = (0..<command.count).map { _ in UUID().uuidString.lowercased() }
         let instanceIDs = (existing?.instanceIDs ?? []) + added
         actors[key] = Running(
             pool: pool, module: module, imageRef: command.actorRef, annotations: command.annotations ?? [:],
-            instanceIDs: instanceIDs, subscription: subscription, server: server)
+            instanceIDs: instanceIDs, subscription: subscription)
         if let existing { await existing.subscription.unsubscribe() }
         await publishInventory(key)
         for instance in added {
@@ -153,8 +155,7 @@ public actor ActorHost {
         let stopped = Array(running.instanceIDs.suffix(command.count))
         actors[key] = Running(
             pool: pool, module: running.module, imageRef: running.imageRef, annotations: running.annotations,
-            instanceIDs: Array(running.instanceIDs.prefix(remaining)), subscription: running.subscription,
-            server: running.server)
+            instanceIDs: Array(running.instanceIDs.prefix(remaining)), subscription: running.subscription)
         for instance in stopped { publishStopped(key, instance, running) }
         await publishInventory(key)
     }
@@ -183,7 +184,6 @@ public actor ActorHost {
     private func stopActor(_ key: String) async {
         guard let running = actors.removeValue(forKey: key) else { return }
         await running.subscription.unsubscribe()
-        running.server.cancel()
         for instance in running.instanceIDs { publishStopped(key, instance, running) }
         await host.state.setActor(nil, key: key)
     }

@@ -10,15 +10,29 @@ final class InvocationRouter: Sendable {
     let host: Host
     let liveness: PeerLiveness
     private let replay = ReplayCacheLock()
+    private let rejections: RejectionReporter
 
     init(host: Host, liveness: PeerLiveness) {
         self.host = host
         self.liveness = liveness
+        self.rejections = RejectionReporter(host: host)
     }
 
     func serve(_ message: NATSMessage, actor: ActorPool) async {
         guard let replyTo = message.replyTo else { return }
         let response = await respond(to: message.payload, actor: actor)
+        try? host.connection.publish(response.encode(), to: replyTo)
+    }
+
+    /// Turns an invocation away at once because the actor is at `--max-concurrent-invocations` with a full queue.
+    func refuseBusy(_ message: NATSMessage, actor key: String, reason: String) {
+        HostMetrics.invocation(outcome: "busy")
+        rejections.report(
+            .init(
+                origin: "busy " + key, flagged: true,
+                line: "actor \(key) is at --max-concurrent-invocations: turning invocations away (\(reason))"))
+        guard let replyTo = message.replyTo else { return }
+        let response = InvocationResponse.failure(invocationID: "", error: "host busy: actor \(key): \(reason)")
         try? host.connection.publish(response.encode(), to: replyTo)
     }
 
@@ -52,30 +66,51 @@ final class InvocationRouter: Sendable {
         }
     }
 
-    /// Counts every rejection; one from a provider with an untrusted or forged signature is flagged.
+    /// Counts every rejection; one from a provider with an untrusted or forged signature is flagged. Log lines
+    /// and events are rate-limited per origin (`RejectionFlagger`); the metric is not.
     private func reject(_ invocation: Invocation, _ failure: InvocationValidationFailure) {
         HostMetrics.invocation(outcome: "rejected")
         HostMetrics.rejected(reason: failure.kind.rawValue)
         let origin = invocation.origin
+        // Everything below may come from an attacker: clipped, so a log line or event stays small.
+        let originKey = clip(origin.publicKey)
+        let reason = clip(failure.reason)
         guard origin.publicKey.hasPrefix("V"), failure.kind == .untrustedIssuer || failure.kind == .badSignature else {
-            host.logger.notice("rejected invocation \(invocation.id): \(failure.reason)")
+            rejections.report(
+                .init(
+                    origin: origin.publicKey, flagged: false,
+                    line: "rejected invocation \(clip(invocation.id)) from \(originKey): \(reason)"))
             return
         }
-        let issuer = (try? JWT.parse(invocation.encodedClaims))?.issuer ?? "unknown"
+        let issuer = clip((try? JWT.parse(invocation.encodedClaims))?.issuer ?? "unknown")
+        let hostID = clip(invocation.hostID)
+        let linkName = clip(origin.linkName)
         let orphan = failure.kind == .untrustedIssuer && !liveness.isLive(invocation.hostID)
         let hint =
             orphan
-            ? "provider \(origin.publicKey) (link \(origin.linkName)) signs with the key of host \(invocation.hostID), which is not alive: it is probably an orphan; run `lattice-host orphans` on its machine or `lattice quit --host \(invocation.hostID)`"
-            : "provider \(origin.publicKey) signs with issuer \(issuer), which this lattice does not trust; give every host the same --cluster-seed or add it to --cluster-issuers"
-        host.events.publish(
-            .invocationRejected,
-            InvocationRejectedData(
-                invocationID: invocation.id, origin: WasmCloudEntityJSON(origin),
-                target: WasmCloudEntityJSON(invocation.target), operation: invocation.operation, issuer: issuer,
-                originHostID: invocation.hostID, reason: failure.reason, suspectedOrphan: orphan, hint: hint))
-        host.logger.warning(
-            "rejected invocation from provider \(origin.publicKey) link \(origin.linkName): issuer \(issuer) of host \(invocation.hostID) is not trusted (\(failure.reason)). \(hint)"
-        )
+            ? "provider \(originKey) (link \(linkName)) signs with the key of host \(hostID), which is not alive: it is probably an orphan; run `lattice-host orphans` on its machine or `lattice quit --host \(hostID)`"
+            : "provider \(originKey) signs with issuer \(issuer), which this lattice does not trust; give every host the same --cluster-seed or add it to --cluster-issuers"
+        let event = InvocationRejectedData(
+            invocationID: clip(invocation.id),
+            origin: WasmCloudEntityJSON(
+                WasmCloudEntity(publicKey: originKey, contractId: clip(origin.contractId), linkName: linkName)),
+            target: WasmCloudEntityJSON(
+                WasmCloudEntity(
+                    publicKey: clip(invocation.target.publicKey), contractId: clip(invocation.target.contractId),
+                    linkName: clip(invocation.target.linkName))),
+            operation: clip(invocation.operation), issuer: issuer, originHostID: hostID, reason: reason,
+            suspectedOrphan: orphan, hint: hint)
+        rejections.report(
+            .init(
+                origin: origin.publicKey, flagged: true,
+                line:
+                    "rejected invocation from provider \(originKey) link \(linkName): issuer \(issuer) of host \(hostID) is not trusted (\(reason)). \(hint)",
+                event: event))
+    }
+
+    /// At most 200 characters of a value taken from an invocation.
+    private func clip(_ text: String) -> String {
+        text.utf8.count <= 200 ? text : String(text.prefix(200)) + "…"
     }
 
     /// An actor's `__host_call`: a signed invocation to the provider linked for that contract and link name.

@@ -117,6 +117,7 @@ final class HostProviderEnvironment: ProviderSupervisorEnvironment {
             envValues: [
                 "LATTICE_CONTRACT_ID": plan.description.contractID,
                 "LATTICE_HEARTBEAT_INTERVAL_MS": String(Int64(configuration.heartbeatInterval / .milliseconds(1))),
+                "LATTICE_MAX_CONCURRENT_INVOCATIONS": String(configuration.maxConcurrentInvocations),
             ],
             logLevel: configuration.logLevel)
         host.providerCredentials.fill(&hostData)

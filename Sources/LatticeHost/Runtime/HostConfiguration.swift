@@ -1,5 +1,6 @@
 import Foundation
 import LatticeActors
+import LatticeConcurrency
 import LatticeOCI
 import LatticeWire
 
@@ -57,6 +58,9 @@ public struct HostConfiguration: Sendable {
     /// JetStream replicas of the link bucket when this host creates it: 3 on a three-node cluster keeps links
     /// readable when one node is lost.
     public var linksReplicas = 1
+    /// Invocations each actor, and each SDK provider, runs at once (DESIGN §9); more wait in a byte-bounded
+    /// queue, and beyond it callers get `host busy: …` at once.
+    public var maxConcurrentInvocations = InvocationAdmission<Int>.defaultMaxInFlight
 
     public init() {}
 
