@@ -51,6 +51,10 @@ public struct HostConfiguration: Sendable {
     /// readable when one node is lost.
     public var linksReplicas = 1
 
+    // Bounds on what actors and providers may cost the host (issue 15).
+    /// Actor instances this host runs at most, all actors together; `la` past it is refused.
+    public var maxActorInstances = ActorCapacity.defaultCap(memoryPerInstance: ActorLimits().memoryBytes)
+
     public init() {}
 
     /// `$LATTICE_CACHE_DIR`, else `$XDG_CACHE_HOME/lattice`, else `$HOME/.cache/lattice`, else
