@@ -82,6 +82,12 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Wall-clock bound on one actor invocation, e.g. 5s. [LATTICE_ACTOR_INVOCATION_TIMEOUT] (default: 5s)")
     var actorInvocationTimeout: String?
 
+    @Option(
+        help:
+            "Log lines relayed per second from one provider; the rest are dropped and counted. [LATTICE_PROVIDER_LOG_RATE] (default: 100)"
+    )
+    var providerLogRate: String?
+
     @Option(help: "Pid file for daemon mode. [LATTICE_PID_FILE]")
     var pidFile: String?
 
@@ -210,7 +216,7 @@ struct HostOptions: ParsableArguments {
         return configuration
     }
 
-    /// The issue-15 bounds: actor instance cap, invocation deadline.
+    /// The issue-15 bounds: actor instance cap, invocation deadline, provider log rate.
     private func applyLoadBounds(
         to configuration: inout HostConfiguration, _ value: (String?, String) -> String?
     ) throws {
@@ -226,6 +232,12 @@ struct HostOptions: ParsableArguments {
                 throw HostError.configuration("--actor-invocation-timeout must be at least 10ms")
             }
             configuration.actorLimits.invocationTimeout = timeout
+        }
+        if let text = value(providerLogRate, "PROVIDER_LOG_RATE") {
+            guard let rate = Int(text), rate > 0 else {
+                throw HostError.configuration("--provider-log-rate must be a positive whole number, not '\(text)'")
+            }
+            configuration.providerLogLinesPerSecond = rate
         }
     }
 }
