@@ -44,7 +44,9 @@ let package = Package(
         .target(name: "CProviderBoot"),
         .target(
             name: "NATSClient",
-            dependencies: ["CNats", "LatticeConcurrency", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CNats", "LatticeConcurrency", "LatticeSystemCalls", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(name: "LatticeCrypto", dependencies: ["CSodium"]),
         .target(name: "LatticeWire", dependencies: ["LatticeCrypto"]),

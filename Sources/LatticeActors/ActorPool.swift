@@ -8,10 +8,16 @@ public struct ActorLimits: Sendable {
     /// Fuel per invocation: roughly one unit per executed wasm operator.
     public var fuel: UInt64 = 10_000_000
     public var memoryBytes: Int = 64 << 20
+    /// Wall-clock bound on one invocation (`--actor-invocation-timeout`). Fuel bounds computation but not
+    /// waiting: an actor looping on `__host_call` to a provider that never answers burns almost no fuel. 5 s is
+    /// longer than the lattice's default RPC timeout (2 s), so an actor making one full-length host call still
+    /// finishes, and short enough that a wedged invocation frees its instance soon after its caller gave up.
+    public var invocationTimeout: Duration = .seconds(5)
 
-    public init(fuel: UInt64 = 10_000_000, memoryBytes: Int = 64 << 20) {
+    public init(fuel: UInt64 = 10_000_000, memoryBytes: Int = 64 << 20, invocationTimeout: Duration = .seconds(5)) {
         self.fuel = fuel
         self.memoryBytes = memoryBytes
+        self.invocationTimeout = invocationTimeout
     }
 }
 
@@ -60,6 +66,7 @@ public final class ActorPool: @unchecked Sendable {
             instances.append(
                 try WaPCInstance(
                     module: module, engine: engine, fuel: limits.fuel, memoryLimit: limits.memoryBytes,
+                    timeout: limits.invocationTimeout,
                     hostCall: hostCall, log: log))
         }
         queues = (0..<instances.count).map { DispatchQueue(label: "actor-instance-\($0)") }
@@ -97,7 +104,8 @@ public final class ActorPool: @unchecked Sendable {
     /// A failed instance may hold broken state; give the slot a fresh one.
     private func replace(_ slot: Int) {
         let fresh = try? WaPCInstance(
-            module: module, engine: engine, fuel: limits.fuel, memoryLimit: limits.memoryBytes, hostCall: hostCall,
+            module: module, engine: engine, fuel: limits.fuel, memoryLimit: limits.memoryBytes,
+            timeout: limits.invocationTimeout, hostCall: hostCall,
             log: log)
         slots.withLock { $0.instances[slot] = fresh }
     }

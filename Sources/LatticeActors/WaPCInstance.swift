@@ -13,7 +13,13 @@ public struct HostCall: Sendable, Equatable {
     public let namespace: String
     public let operation: String
     public let payload: [UInt8]
+    /// When the invocation making this call must end: the host bounds its wait for the provider by it.
+    public let deadline: ContinuousClock.Instant
 }
+
+/// Thrown out of a waPC host function once the invocation's wall-clock deadline has passed; it unwinds the guest
+/// like a trap, so the invocation ends at once instead of when the guest next looks at a result.
+struct InvocationDeadlineExceeded: Error {}
 
 /// Caps linear memory, so a runaway actor fails its own invocation instead of the host.
 final class MemoryCap: ResourceLimiter, @unchecked Sendable {
@@ -32,6 +38,16 @@ final class WaPCCallState: @unchecked Sendable {
     var hostResponse: [UInt8] = []
     var hostError: [UInt8] = []
     var logs: [String] = []
+    var deadline: ContinuousClock.Instant = .now
+    /// Set before `InvocationDeadlineExceeded` is thrown, so the cause survives however WasmKit wraps the error.
+    var deadlineHit = false
+
+    func checkDeadline() throws {
+        guard ContinuousClock.now < deadline else {
+            deadlineHit = true
+            throw InvocationDeadlineExceeded()
+        }
+    }
 }
 
 /// One instance of an actor module speaking the waPC ABI, with fuel metering and a memory cap.
@@ -43,9 +59,10 @@ final class WaPCInstance: @unchecked Sendable {
     private let guestCall: Function
     private let state: WaPCCallState
     private let fuelPerInvocation: UInt64
+    private let timeout: Duration
 
     init(
-        module: Module, engine: Engine, fuel: UInt64, memoryLimit: Int,
+        module: Module, engine: Engine, fuel: UInt64, memoryLimit: Int, timeout: Duration,
         hostCall: @escaping @Sendable (HostCall) -> Result<[UInt8], ActorInvocationError>,
         log: @escaping @Sendable (String) -> Void
     ) throws {
@@ -76,14 +93,19 @@ final class WaPCInstance: @unchecked Sendable {
                 decoding: try Self.read(try Self.memory(caller), arguments[0], arguments[1]), as: UTF8.self)
             return []
         }
+        // WasmKit 0.4.2 cannot interrupt running guest code, so the deadline is enforced where time is spent
+        // outside fuel's reach: at every host call, before it and after its (deadline-bounded) wait.
         define("__host_call", Array(repeating: .i32, count: 8), [.i32]) { caller, arguments in
+            try state.checkDeadline()
             let memory = try Self.memory(caller)
             let call = HostCall(
                 binding: String(decoding: try Self.read(memory, arguments[0], arguments[1]), as: UTF8.self),
                 namespace: String(decoding: try Self.read(memory, arguments[2], arguments[3]), as: UTF8.self),
                 operation: String(decoding: try Self.read(memory, arguments[4], arguments[5]), as: UTF8.self),
-                payload: try Self.read(memory, arguments[6], arguments[7]))
-            switch hostCall(call) {
+                payload: try Self.read(memory, arguments[6], arguments[7]), deadline: state.deadline)
+            let outcome = hostCall(call)
+            try state.checkDeadline()
+            switch outcome {
             case .success(let bytes):
                 state.hostResponse = bytes
                 state.hostError = []
@@ -105,6 +127,7 @@ final class WaPCInstance: @unchecked Sendable {
             return []
         }
         define("__console_log", [.i32, .i32]) { caller, arguments in
+            try state.checkDeadline()
             log(String(decoding: try Self.read(try Self.memory(caller), arguments[0], arguments[1]), as: UTF8.self))
             return []
         }
@@ -117,10 +140,13 @@ final class WaPCInstance: @unchecked Sendable {
         self.guestCall = guestCall
         self.state = state
         self.fuelPerInvocation = fuel
+        self.timeout = timeout
     }
 
-    /// Runs one invocation; traps, fuel exhaustion and memory exhaustion fail only this call.
+    /// Runs one invocation; traps, fuel exhaustion, memory exhaustion and the deadline fail only this call.
     func invoke(operation: String, payload: [UInt8]) -> Result<[UInt8], ActorInvocationError> {
+        state.deadline = .now + timeout
+        state.deadlineHit = false
         state.operation = Array(operation.utf8)
         state.message = payload
         state.response = nil
@@ -133,6 +159,11 @@ final class WaPCInstance: @unchecked Sendable {
                 return .failure(ActorInvocationError("actor reported failure for \(operation)"))
             }
             return .success(state.response ?? [])
+        } catch _ where state.deadlineHit {
+            return .failure(
+                ActorInvocationError(
+                    "actor invocation of \(operation) exceeded its \(timeout) deadline (--actor-invocation-timeout) and was ended; the instance is replaced"
+                ))
         } catch let trap as Trap {
             let text = "\(trap)"
             if text.contains("fuel") {

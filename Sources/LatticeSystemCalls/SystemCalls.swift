@@ -138,4 +138,61 @@ public enum SystemCalls {
         let reaped = try retrying("waitpid") { Glibc.waitpid(pid, &status, options) }
         return (reaped, status)
     }
+
+    /// Shuts down both directions of socket `fd` without closing it: whoever owns the descriptor sees EOF and
+    /// still closes it itself, so the number cannot be reused under its owner.
+    public static func shutdown(_ fd: Int32) throws(SystemCallError) {
+        try retrying("shutdown") { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    /// The local and peer address of TCP/IP socket `fd`; nil when `fd` is not an IPv4 or IPv6 socket.
+    public static func socketEndpoints(_ fd: Int32) -> (local: SocketEndpoint, peer: SocketEndpoint)? {
+        guard let local = endpoint(fd, getsockname), let peer = endpoint(fd, getpeername) else { return nil }
+        return (local, peer)
+    }
+
+    private static func endpoint(
+        _ fd: Int32, _ query: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+    ) -> SocketEndpoint? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { query(fd, $0, &length) }
+        }
+        guard status == 0 else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address -> SocketEndpoint? in
+                    var ip = address.pointee.sin_addr
+                    guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+                    return SocketEndpoint(
+                        address: String(cString: text), port: Int(UInt16(bigEndian: address.pointee.sin_port)))
+                }
+            }
+        case AF_INET6:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address -> SocketEndpoint? in
+                    var ip = address.pointee.sin6_addr
+                    guard inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+                    return SocketEndpoint(
+                        address: String(cString: text), port: Int(UInt16(bigEndian: address.pointee.sin6_port)))
+                }
+            }
+        default:
+            return nil
+        }
+    }
+}
+
+/// One end of a TCP/IP socket: its address as `inet_ntop` writes it, and its port.
+public struct SocketEndpoint: Equatable, Sendable {
+    public let address: String
+    public let port: Int
+
+    public init(address: String, port: Int) {
+        self.address = address
+        self.port = port
+    }
 }

@@ -43,6 +43,8 @@ final class ConnectionCallbacks: Sendable {
     let closeRequested = Atomic<Bool>(false)
     private let drainTimedOut = Atomic<Bool>(false)
     let slowConsumerReports = Atomic<Int>(0)
+    /// Set while `LameDuckFollower` moves the connection, so the disconnect it causes is not reported as a fault.
+    let leavingLameDuck = Atomic<Bool>(false)
 
     init(options: NATSConnectionOptions, logger: Logger) {
         self.logger = logger
@@ -74,9 +76,13 @@ final class ConnectionCallbacks: Sendable {
         let deliberate = closeRequested.load(ordering: .relaxed)
         switch event {
         case .disconnected where deliberate: logger.debug("NATS connection closing")
+        case .disconnected where leavingLameDuck.load(ordering: .relaxed):
+            logger.debug("NATS connection left its lame-duck server")
         case .disconnected: logger.warning("NATS connection lost; reconnecting")
-        case .reconnected: logger.info("NATS connection re-established")
-        case .lameDuck: logger.warning("NATS server entered lame duck mode")
+        case .reconnected:
+            leavingLameDuck.store(false, ordering: .relaxed)
+            logger.info("NATS connection re-established")
+        case .lameDuck: break  // `LameDuckFollower` logs the one line, saying what it does about it.
         case .closed: logger.debug("NATS connection closed")
         }
         let targets = observers.withLock { state in
@@ -139,8 +145,12 @@ func onClosedThunk(_ connection: OpaquePointer?, _ closure: UnsafeMutableRawPoin
     connectionCallbacks(closure)?.emit(.closed)
 }
 
+/// The server is about to go away: move to another server of the cluster now (`LameDuckFollower`).
 func onLameDuckThunk(_ connection: OpaquePointer?, _ closure: UnsafeMutableRawPointer?) {
-    connectionCallbacks(closure)?.emit(.lameDuck)
+    guard let callbacks = connectionCallbacks(closure) else { return }
+    callbacks.emit(.lameDuck)
+    guard let connection, !callbacks.closeRequested.load(ordering: .relaxed) else { return }
+    LameDuckFollower.moveAway(connection, callbacks: callbacks)
 }
 
 func onAsyncErrorThunk(

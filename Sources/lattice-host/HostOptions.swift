@@ -75,6 +75,19 @@ struct HostOptions: ParsableArguments {
     @Option(help: "Replicas of the link bucket this host creates, e.g. 3. [LATTICE_LINKS_REPLICAS] (default: 1)")
     var linksReplicas: String?
 
+    // Bounds on what actors and providers may cost the host (issue 15).
+    @Option(help: "Actor instances this host runs at most, all actors together. [LATTICE_MAX_ACTOR_INSTANCES]")
+    var maxActorInstances: String?
+
+    @Option(help: "Wall-clock bound on one actor invocation, e.g. 5s. [LATTICE_ACTOR_INVOCATION_TIMEOUT] (default: 5s)")
+    var actorInvocationTimeout: String?
+
+    @Option(
+        help:
+            "Log lines relayed per second from one provider; the rest are dropped and counted. [LATTICE_PROVIDER_LOG_RATE] (default: 100)"
+    )
+    var providerLogRate: String?
+
     @Option(help: "Pid file for daemon mode. [LATTICE_PID_FILE]")
     var pidFile: String?
 
@@ -230,11 +243,37 @@ struct HostOptions: ParsableArguments {
             }
             configuration.maxConcurrentInvocations = limit
         }
+        try applyLoadBounds(to: &configuration, value)
         guard !configuration.lattice.isEmpty,
             configuration.lattice.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         else {
             throw HostError.configuration("--lattice may hold only letters, digits, '-' and '_'")
         }
         return configuration
+    }
+
+    /// The issue-15 bounds: actor instance cap, invocation deadline, provider log rate.
+    private func applyLoadBounds(
+        to configuration: inout HostConfiguration, _ value: (String?, String) -> String?
+    ) throws {
+        if let text = value(maxActorInstances, "MAX_ACTOR_INSTANCES") {
+            guard let cap = Int(text), cap > 0 else {
+                throw HostError.configuration("--max-actor-instances must be a positive whole number, not '\(text)'")
+            }
+            configuration.maxActorInstances = cap
+        }
+        if let text = value(actorInvocationTimeout, "ACTOR_INVOCATION_TIMEOUT") {
+            let timeout = try ConfigurationValue.duration(text, name: "--actor-invocation-timeout")
+            guard timeout >= .milliseconds(10) else {
+                throw HostError.configuration("--actor-invocation-timeout must be at least 10ms")
+            }
+            configuration.actorLimits.invocationTimeout = timeout
+        }
+        if let text = value(providerLogRate, "PROVIDER_LOG_RATE") {
+            guard let rate = Int(text), rate > 0 else {
+                throw HostError.configuration("--provider-log-rate must be a positive whole number, not '\(text)'")
+            }
+            configuration.providerLogLinesPerSecond = rate
+        }
     }
 }

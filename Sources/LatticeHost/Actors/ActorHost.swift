@@ -60,6 +60,14 @@ public actor ActorHost {
             var command = command
             if let pulled { command.actorRef = pulled.reference.description }
             let existing = actors[claims.moduleKey]
+            // Checked and recorded with no suspension in between (this is an actor), so concurrent `la`s cannot
+            // together pass the cap; the pool is only built once the instances are known to fit.
+            if let refusal = ActorCapacity.refusal(
+                running: instanceCount, adding: command.count, cap: host.configuration.maxActorInstances)
+            {
+                host.logger.warning("la \(command.actorRef) refused: \(refusal)")
+                throw refusal
+            }
             let total = (existing?.instanceIDs.count ?? 0) + command.count
             let router = self.router
             let key = claims.moduleKey

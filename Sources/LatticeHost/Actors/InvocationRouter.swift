@@ -4,6 +4,7 @@ import LatticeCrypto
 import LatticeWire
 import Logging
 import NATSClient
+import Synchronization
 
 /// Verifies every invocation addressed to an actor before the actor sees it, and flags forgeries.
 final class InvocationRouter: Sendable {
@@ -115,20 +116,30 @@ final class InvocationRouter: Sendable {
 
     /// An actor's `__host_call`: a signed invocation to the provider linked for that contract and link name.
     ///
-    /// Called on the actor instance's own thread, which may block; the NATS work runs as a task.
+    /// Called on the actor instance's own thread, which may block; the NATS work runs as a task. Both the wait
+    /// here and the request are bounded by the invocation's deadline, so a provider that never answers costs the
+    /// actor at most its remaining time.
     func hostCall(from actorKey: String, _ call: HostCall) -> Result<[UInt8], ActorInvocationError> {
+        let remaining = call.deadline - .now
+        guard remaining > .zero else { return .failure(ActorInvocationError("the invocation's deadline has passed")) }
         let box = HostCallResult()
         let semaphore = DispatchSemaphore(value: 0)
         let host = self.host
         Task {
-            box.value = await Self.forward(call, from: actorKey, host: host)
+            let result = await Self.forward(call, from: actorKey, host: host, timeout: min(.seconds(2), remaining))
+            box.set(result)
             semaphore.signal()
         }
-        semaphore.wait()
-        return box.value ?? .failure(ActorInvocationError("host call produced no result"))
+        guard
+            semaphore.wait(timeout: .now() + .milliseconds(Int((remaining / .milliseconds(1)).rounded(.up))))
+                == .success
+        else {
+            return .failure(ActorInvocationError("the invocation's deadline passed during a call to \(call.namespace)"))
+        }
+        return box.get() ?? .failure(ActorInvocationError("host call produced no result"))
     }
 
-    private static func forward(_ call: HostCall, from actorKey: String, host: Host) async -> Result<
+    private static func forward(_ call: HostCall, from actorKey: String, host: Host, timeout: Duration) async -> Result<
         [UInt8], ActorInvocationError
     > {
         guard let link = await host.links.find(actor: actorKey, contract: call.namespace, link: call.binding) else {
@@ -143,7 +154,7 @@ final class InvocationRouter: Sendable {
                 hostID: host.identity.hostID, now: Date().timeIntervalSince1970)
             let reply = try await host.connection.request(
                 invocation.encode(), to: host.subjects.providerRPC(link.providerID, link: call.binding),
-                timeout: .seconds(2))
+                timeout: timeout)
             let response = try InvocationResponse.decode(reply.payload)
             if let error = response.error, !error.isEmpty { return .failure(ActorInvocationError(error)) }
             return .success(response.msg)
@@ -153,9 +164,12 @@ final class InvocationRouter: Sendable {
     }
 }
 
-/// Carries a host call's result from its task back to the blocked actor thread.
-final class HostCallResult: @unchecked Sendable {
-    var value: Result<[UInt8], ActorInvocationError>?
+/// Carries a host call's result from its task back to the blocked actor thread, which may have stopped waiting.
+final class HostCallResult: Sendable {
+    private let value = Mutex<Result<[UInt8], ActorInvocationError>?>(nil)
+
+    func set(_ result: Result<[UInt8], ActorInvocationError>) { value.withLock { $0 = result } }
+    func get() -> Result<[UInt8], ActorInvocationError>? { value.withLock { $0 } }
 }
 
 /// The replay cache behind a lock, shared by concurrent invocations.

@@ -22,4 +22,14 @@ public enum HostMetrics {
         let (seconds, attoseconds) = duration.components
         Gauge(label: "lattice_shutdown_duration_seconds").record(Double(seconds) + Double(attoseconds) / 1e18)
     }
+
+    /// Provider output lines read and not logged, over `--provider-log-rate`.
+    public static func providerLogLinesDropped(_ count: Int) {
+        Counter(label: "lattice_provider_log_lines_dropped_total").increment(by: count)
+    }
+
+    /// Provider output lines logged cut to `ProviderOutputLimiter.maxLineBytes`.
+    public static func providerLogLinesTruncated() {
+        Counter(label: "lattice_provider_log_lines_truncated_total").increment()
+    }
 }

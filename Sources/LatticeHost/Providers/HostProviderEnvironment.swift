@@ -78,8 +78,11 @@ final class HostProviderEnvironment: ProviderSupervisorEnvironment {
         registry.insert(child.pid)
         if let stdin = child.stdin { stdins.withLock { $0[child.pid] = stdin } }
         let prefix = "\(plan.id.key.prefix(10))…/\(plan.id.link)"
-        if let out = child.stdout { OutputPump.start(fd: out, prefix: prefix, logger: host.logger, isError: false) }
-        if let err = child.stderr { OutputPump.start(fd: err, prefix: prefix, logger: host.logger, isError: true) }
+        let limiter = SharedOutputLimiter(linesPerSecond: host.configuration.providerLogLinesPerSecond)
+        for (fd, isError) in [(child.stdout, false), (child.stderr, true)] {
+            guard let fd else { continue }
+            OutputPump.start(fd: fd, prefix: prefix, logger: host.logger, isError: isError, limiter: limiter)
+        }
         do {
             if let stdin = child.stdin { try await HostDataWriter.write(line, to: stdin, cancelled: abort) }
         } catch HostDataWriter.Failure.system(call: "write", errno: EPIPE) {

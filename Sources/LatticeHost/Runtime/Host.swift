@@ -325,6 +325,8 @@ public final class Host: Sendable {
             // The ack and events carry only the refusal's safe text; the path and errno stay in this log.
             if let detail = refusal.detail { logger.warning("\(command.rawValue) refused: \(refusal): \(detail)") }
             return .rejected(refusal.description)
+        } catch let refusal as ActorCapacityRefusal {
+            return .rejected(refusal.description)
         } catch {
             return .rejected("invalid \(command.rawValue) command: \(error)")
         }

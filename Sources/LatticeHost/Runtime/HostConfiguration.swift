@@ -62,6 +62,13 @@ public struct HostConfiguration: Sendable {
     /// queue, and beyond it callers get `host busy: …` at once.
     public var maxConcurrentInvocations = InvocationAdmission<Int>.defaultMaxInFlight
 
+    // Bounds on what actors and providers may cost the host (issue 15).
+    /// Actor instances this host runs at most, all actors together; `la` past it is refused.
+    public var maxActorInstances = ActorCapacity.defaultCap(memoryPerInstance: ActorLimits().memoryBytes)
+    /// Log lines relayed per second from one provider's stdout and stderr together; the rest are dropped
+    /// and counted, so a provider printing in a loop costs the host a bounded share of a core and of disk.
+    public var providerLogLinesPerSecond = ProviderOutputLimiter.defaultLinesPerSecond
+
     public init() {}
 
     /// `$LATTICE_CACHE_DIR`, else `$XDG_CACHE_HOME/lattice`, else `$HOME/.cache/lattice`, else
