@@ -130,7 +130,7 @@ public final class RegistryClient: Sendable {
         -> HTTPClientResponse
     {
         do {
-            return try await Self.http.execute(request, timeout: timeout)
+            return try await Self.executeRetryingConnectTimeouts(request, timeout: timeout)
         } catch {
             let hint =
                 scheme == "https"
@@ -138,6 +138,25 @@ public final class RegistryClient: Sendable {
                 : ""
             throw OCIError(
                 "cannot reach registry \(registry) for \(what): \(Self.describe(error))\(hint)", unreachable: true)
+        }
+    }
+
+    /// Connect attempts when a connection times out: a refusal or a TLS failure is final at once (a registry that is
+    /// down falls back to the cache without delay), but a connect that timed out sent nothing and is worth
+    /// repeating. A registry container on a network whose rules are still being set up, or a lost SYN on a loaded
+    /// machine, is reached on the next attempt; a dead path costs at most three connect timeouts (15 s).
+    static let connectAttempts = 3
+
+    private static func executeRetryingConnectTimeouts(_ request: HTTPClientRequest, timeout: TimeAmount)
+        async throws -> HTTPClientResponse
+    {
+        var attempt = 1
+        while true {
+            do {
+                return try await http.execute(request, timeout: timeout)
+            } catch let error as HTTPClientError where error == .connectTimeout && attempt < connectAttempts {
+                attempt += 1
+            }
         }
     }
 

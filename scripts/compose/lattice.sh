@@ -42,10 +42,11 @@ dump_logs() {
     done
 }
 
-# Removes the project, its extra containers and its network; dumps the logs first when the caller failed.
+# Removes the project, its extra containers and its network; dumps the logs first when the caller failed (to fd 4:
+# a failure inside a condition whose output wait_until silences must still show them).
 lattice_down() {
     local status=$1
-    if ((status != 0)); then dump_logs; fi
+    if ((status != 0)); then dump_logs >&4 2>&4; fi
     podman rm -f -t 0 "$operator" "$watcher" "$rogue" >/dev/null 2>&1 || true
     LATTICE_CLUSTER_SEED=${LATTICE_CLUSTER_SEED:-none} "${compose[@]}" down -t 2 >/dev/null 2>&1 || true
     for name in $(podman ps -a --format '{{.Names}}' | grep "^${project}" || true); do
