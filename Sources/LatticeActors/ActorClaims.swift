@@ -54,7 +54,7 @@ public struct ActorClaims: Sendable, Equatable {
     /// Embeds freshly signed claims in `module`, replacing any earlier ones.
     public static func sign(
         module bytes: [UInt8], name: String, capabilities: [String], issuer: KeyPair, module key: KeyPair,
-        revision: Int = 0, expires: Double? = nil, notBefore: Double? = nil
+        revision: Int = 0, version: String = "0.1.0", expires: Double? = nil, notBefore: Double? = nil
     ) throws -> [UInt8] {
         guard issuer.prefix == .account else { throw ActorClaimsError("the issuer must be an account key") }
         guard key.prefix == .module else { throw ActorClaimsError("the actor key must be a module key") }
@@ -65,7 +65,7 @@ public struct ActorClaims: Sendable, Equatable {
             "wascap": .object([
                 "hash": .string(SHA256.hexUpper(try WasmSections.strippingClaims(bytes))), "name": .string(name),
                 "caps": .array(capabilities.map { .string($0) }), "tags": .array([]),
-                "rev": .number(Double(revision)), "ver": .string("0.1.0"),
+                "rev": .number(Double(revision)), "ver": .string(version),
             ]),
             "wascap_revision": .number(3),
         ]

@@ -17,6 +17,8 @@ public enum EventType: String, Sendable, CaseIterable, Codable {
     case linkdefSet = "linkdef_set"
     case linkdefDeleted = "linkdef_deleted"
     case invocationRejected = "invocation_rejected"
+    case labelsChanged = "labels_changed"
+    case actorUpdated = "actor_updated"
 
     public static let typePrefix = "com.wasmcloud.lattice."
 

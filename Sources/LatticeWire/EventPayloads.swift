@@ -31,16 +31,18 @@ public struct HostHeartbeatData: Codable, Sendable, Equatable {
     public var friendlyName: String
     public var uptimeSeconds: Int
     public var version: String
+    /// Extension (DESIGN §13), as on ping replies.
+    public var cordoned: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case actors, providers, labels, version
+        case actors, providers, labels, version, cordoned
         case friendlyName = "friendly_name"
         case uptimeSeconds = "uptime_seconds"
     }
 
     public init(
         actors: [String: Int], providers: [ProviderHeartbeatEntry], labels: [String: String], friendlyName: String,
-        uptimeSeconds: Int, version: String
+        uptimeSeconds: Int, version: String, cordoned: Bool? = nil
     ) {
         self.actors = actors
         self.providers = providers
@@ -48,6 +50,7 @@ public struct HostHeartbeatData: Codable, Sendable, Equatable {
         self.friendlyName = friendlyName
         self.uptimeSeconds = uptimeSeconds
         self.version = version
+        self.cordoned = cordoned
     }
 }
 

@@ -9,9 +9,11 @@ public struct PingReply: Codable, Sendable, Equatable {
     public var version: String
     public var clusterIssuers: [String]
     public var latticePrefix: String
+    /// Extension (DESIGN §13): a cordoned host runs what it has but takes no new work and does not bid.
+    public var cordoned: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case id, issuer, labels, version
+        case id, issuer, labels, version, cordoned
         case friendlyName = "friendly_name"
         case uptimeSeconds = "uptime_seconds"
         case uptimeHuman = "uptime_human"
@@ -21,7 +23,7 @@ public struct PingReply: Codable, Sendable, Equatable {
 
     public init(
         id: String, issuer: String, labels: [String: String], friendlyName: String, uptimeSeconds: Int,
-        version: String, clusterIssuers: [String], latticePrefix: String
+        version: String, clusterIssuers: [String], latticePrefix: String, cordoned: Bool? = nil
     ) {
         self.id = id
         self.issuer = issuer
@@ -32,6 +34,7 @@ public struct PingReply: Codable, Sendable, Equatable {
         self.version = version
         self.clusterIssuers = clusterIssuers
         self.latticePrefix = latticePrefix
+        self.cordoned = cordoned
     }
 }
 

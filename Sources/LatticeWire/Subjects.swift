@@ -26,6 +26,21 @@ public enum ControlCommand: String, Sendable, CaseIterable {
     case getLinks = "get.links"
     /// Registry credentials, applied by every host (DESIGN §12).
     case registriesPut = "registries.put"
+    // Placement and day-2 operations (DESIGN §13).
+    case scaleActor = "scale"
+    case updateActor = "upd"
+    case cordon = "cordon"
+    case uncordon = "uncordon"
+    case labelPut = "labels.put"
+    case labelDelete = "labels.del"
+    case auctionActor = "auction.actor"
+    case auctionProvider = "auction.provider"
+
+    /// Commands that are not `cmd.{host}.{command}`: their subjects have shapes of their own.
+    static let ownSubjects: Set<ControlCommand> = [
+        .inventory, .ping, .linkPut, .linkDelete, .getLinks, .registriesPut, .labelPut, .labelDelete, .auctionActor,
+        .auctionProvider,
+    ]
 }
 
 /// Every subject of the lattice protocol, built in one place.
@@ -72,6 +87,10 @@ public struct Subjects: Sendable, Equatable {
         case .linkDelete: return linkDelete
         case .getLinks: return getLinks
         case .registriesPut: return registriesPut
+        case .labelPut: return "\(controlPrefix).labels.\(hostID).put"
+        case .labelDelete: return "\(controlPrefix).labels.\(hostID).del"
+        case .auctionActor: return auctionActor
+        case .auctionProvider: return auctionProvider
         default: return "\(controlPrefix).cmd.\(hostID).\(command.rawValue)"
         }
     }
@@ -84,6 +103,11 @@ public struct Subjects: Sendable, Equatable {
     public var linkDelete: String { "\(controlPrefix).linkdefs.del" }
     public var getLinks: String { "\(controlPrefix).get.links" }
     public var registriesPut: String { "\(controlPrefix).registries.put" }
+    /// `labels.{host}.put` and `labels.{host}.del`.
+    public func labels(hostID: String) -> String { "\(controlPrefix).labels.\(hostID).*" }
+    /// Auctions have no queue group: every host may bid.
+    public var auctionActor: String { "\(controlPrefix).auction.actor" }
+    public var auctionProvider: String { "\(controlPrefix).auction.provider" }
     /// Queue group for lattice-wide commands that one host should answer.
     public var controlQueueGroup: String { controlPrefix }
 
@@ -97,13 +121,17 @@ public struct Subjects: Sendable, Equatable {
         case "linkdefs.del": return (.linkDelete, nil)
         case "get.links": return (.getLinks, nil)
         case "registries.put": return (.registriesPut, nil)
+        case "auction.actor": return (.auctionActor, nil)
+        case "auction.provider": return (.auctionProvider, nil)
         default: break
         }
         let tokens = rest.split(separator: ".", omittingEmptySubsequences: false)
         guard tokens.count == 3 else { return nil }
         if tokens[0] == "get", tokens[2] == "inv" { return (.inventory, String(tokens[1])) }
+        if tokens[0] == "labels", tokens[2] == "put" { return (.labelPut, String(tokens[1])) }
+        if tokens[0] == "labels", tokens[2] == "del" { return (.labelDelete, String(tokens[1])) }
         guard tokens[0] == "cmd", let command = ControlCommand(rawValue: String(tokens[2])),
-            ![.inventory, .ping, .linkPut, .linkDelete, .getLinks, .registriesPut].contains(command)
+            !ControlCommand.ownSubjects.contains(command)
         else { return nil }
         return (command, String(tokens[1]))
     }

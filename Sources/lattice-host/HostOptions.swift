@@ -161,7 +161,8 @@ struct HostOptions: ParsableArguments {
             .filter { $0.1?.isEmpty == false }.map(\.0)
         configuration.extraClusterIssuers = value(clusterIssuers, "CLUSTER_ISSUERS").map(ConfigurationValue.list) ?? []
         let labelPairs = labels.isEmpty ? (environment["LATTICE_LABELS"].map(ConfigurationValue.list) ?? []) : labels
-        configuration.labels = try ConfigurationValue.labels(labelPairs)
+        configuration.labels = try HostLabels.resolve(
+            configured: ConfigurationValue.labels(labelPairs), environment: environment)
         if let cache = value(cacheDir, "CACHE_DIR") { configuration.cacheDirectory = cache }
         if let text = value(shutdownTimeout, "SHUTDOWN_TIMEOUT") {
             configuration.shutdownTimeout = try ConfigurationValue.duration(text, name: "--shutdown-timeout")

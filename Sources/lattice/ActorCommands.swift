@@ -25,6 +25,8 @@ struct ActorCommand: ParsableCommand {
         @Option(help: "Account seed on the command line (development only: ps shows it).") var issuerSeed: String?
         @Option(help: "Module seed on the command line (development only: ps shows it).") var moduleSeed: String?
         @Option(help: "Output file (default: NAME_s.wasm).") var output: String?
+        @Option(help: "Revision: a live update needs a higher one than the running module's.") var rev: Int = 0
+        @Option(help: "Version, e.g. 1.2.0.") var ver: String = "0.1.0"
 
         func run() async throws {
             try await runReportingErrors {
@@ -35,12 +37,15 @@ struct ActorCommand: ParsableCommand {
                     argv: issuerSeed, file: issuerSeedFile)
                 let module = try SeedSource(name: "module-seed", prefix: .module).keyOrGenerated(
                     argv: moduleSeed, file: moduleSeedFile)
+                guard rev >= 0 else { throw CLIError("--rev must be 0 or more, not \(rev)") }
+                guard Self.isVersion(ver) else { throw CLIError("--ver must be a version like 1.2.0, not '\(ver)'") }
                 let capabilities = caps.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                     .filter { !$0.isEmpty }
                 let signed: [UInt8]
                 do {
                     signed = try ActorClaims.sign(
-                        module: [UInt8](data), name: name, capabilities: capabilities, issuer: issuer, module: module)
+                        module: [UInt8](data), name: name, capabilities: capabilities, issuer: issuer, module: module,
+                        revision: rev, version: ver)
                 } catch {
                     throw CLIError("\(error)")
                 }
@@ -48,30 +53,61 @@ struct ActorCommand: ParsableCommand {
                 guard FileManager.default.createFile(atPath: path, contents: Data(signed)) else {
                     throw CLIError("cannot write '\(path)'")
                 }
-                print("wrote \(path): actor \(module.publicKey), caps [\(capabilities.joined(separator: ", "))]")
+                print(
+                    "wrote \(path): actor \(module.publicKey), rev \(rev), ver \(ver), caps [\(capabilities.joined(separator: ", "))]"
+                )
             }
+        }
+
+        /// `MAJOR.MINOR.PATCH` with an optional `-pre` or `+build` suffix, as semver writes it.
+        static func isVersion(_ text: String) -> Bool {
+            let core = text.prefix { $0 != "-" && $0 != "+" }
+            let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+                && text.count <= 64
         }
     }
 }
 
 extension StartCommand {
-    /// `lattice start actor HOST REF [--count N]`.
+    /// `lattice start actor [HOST] REF [--count N] [--constraint k=v …]`: without a host id, an auction places it.
     struct Actor: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start instances of a signed actor module.")
+        static let configuration = CommandConfiguration(
+            abstract: "Start instances of a signed actor module on a host, or on the least-loaded bidder of an auction."
+        )
         @OptionGroup var lattice: LatticeOptions
-        @Argument(help: "Host id (N…).") var host: String
-        @Argument(help: "Registry reference (registry[:port]/repository:tag or @sha256:…) or a signed .wasm file.")
-        var reference: String
+        @Argument(
+            help:
+                "[HOST] REF: a host id (N…), then a registry reference (registry[:port]/repository:tag or @sha256:…) or a signed .wasm file; with REF alone an auction picks the host."
+        )
+        var targets: [String]
         @Option(help: "Number of instances.") var count: Int = 1
+        @Option(name: .customLong("constraint"), help: "Only hosts with this label key=value bid; repeatable.")
+        var constraints: [String] = []
+        @Option(help: "How long to gather auction bids, e.g. 1s.") var auctionWindow: String = "1s"
 
         func run() async throws {
             try await runReportingErrors {
+                let target = try PlacementTarget(targets, constraints: constraints)
+                let reference = hostReference(target.reference)
+                var annotations: [String: String]?
+                let host: String
+                if let chosen = target.host {
+                    host = chosen
+                } else {
+                    let connection = try await lattice.connect()
+                    defer { Task { await connection.close() } }
+                    host = try await Auction.placeActor(
+                        connection, lattice, reference: reference, constraints: target.constraints,
+                        window: try CLIValue.duration(auctionWindow, name: "--auction-window"))
+                    annotations = Auction.annotations(target.constraints)
+                }
                 // A start may pull the module from a registry first (the host allows it 60 s).
                 try await sendCommand(
                     lattice, .startActor, host: host,
-                    body: StartActorCommand(actorRef: hostReference(reference), count: count),
+                    body: StartActorCommand(actorRef: reference, count: count, annotations: annotations),
                     minimumTimeout: .seconds(65))
-                print("actor \(reference) started on host \(host) (\(count) instance(s))")
+                print("actor \(target.reference) started on host \(host) (\(count) instance(s))")
             }
         }
     }

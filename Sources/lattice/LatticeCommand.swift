@@ -9,7 +9,8 @@ struct LatticeCommand: AsyncParsableCommand {
         subcommands: [
             KeysCommand.self, GetCommand.self, StartCommand.self, StopCommand.self, QuitCommand.self, WatchCommand.self,
             ParCommand.self, ActorCommand.self, CallCommand.self,
-            LinkCommand.self, PushCommand.self, PullCommand.self,
+            LinkCommand.self, PushCommand.self, PullCommand.self, ScaleCommand.self, UpdateCommand.self,
+            CordonCommand.self, UncordonCommand.self, EvacuateCommand.self,
         ]
     )
 }

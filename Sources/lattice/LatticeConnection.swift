@@ -133,6 +133,15 @@ func sendCommand<Body: Encodable>(
     try requireHostID(host)
     let connection = try await lattice.connect()
     defer { Task { await connection.close() } }
+    try await sendCommand(connection, lattice, command, host: host, body: body, minimumTimeout: minimumTimeout)
+}
+
+/// The same on a connection the caller keeps open (for commands that send several).
+func sendCommand<Body: Encodable>(
+    _ connection: NATSConnection, _ lattice: LatticeOptions, _ command: ControlCommand, host: String, body: Body,
+    minimumTimeout: Duration = .zero
+) async throws {
+    try requireHostID(host)
     let ack = try await controlRequest(
         connection, lattice.subjects.command(command, hostID: host), body: ControlDecoding.encode(body),
         timeout: max(try lattice.timeout, minimumTimeout), expecting: CommandAck.self, who: "host \(host)")

@@ -10,30 +10,47 @@ struct StartCommand: ParsableCommand {
         commandName: "start", abstract: "Start providers and actors on a host.",
         subcommands: [Provider.self, Actor.self])
 
+    /// `lattice start provider [HOST] REF --link NAME [--constraint k=v …]`: without a host id, an auction places it.
     struct Provider: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a provider from an archive or executable.")
+        static let configuration = CommandConfiguration(
+            abstract: "Start a provider on a host, or on the least-loaded bidder of an auction.")
         @OptionGroup var lattice: LatticeOptions
-        @Argument(help: "Host id (N…).") var host: String
         @Argument(
             help:
-                "Registry reference (registry[:port]/repository:tag or @sha256:…), a provider archive (PAR) file or, for development, an executable path."
+                "[HOST] REF: a host id (N…), then a registry reference (registry[:port]/repository:tag or @sha256:…), a provider archive (PAR) file or, for development, an executable path; with REF alone an auction picks the host."
         )
-        var reference: String
+        var targets: [String]
         @Option(help: "Link name.") var link: String = "default"
         @Option(help: "Contract id (required for a plain executable).") var contract: String?
         @Option(help: "Configuration key=value; repeatable.") var config: [String] = []
+        @Option(name: .customLong("constraint"), help: "Only hosts with this label key=value bid; repeatable.")
+        var constraints: [String] = []
+        @Option(help: "How long to gather auction bids, e.g. 1s.") var auctionWindow: String = "1s"
 
         func run() async throws {
             try await runReportingErrors {
-                try requireHostID(host)
+                let target = try PlacementTarget(targets, constraints: constraints)
+                let reference = hostReference(target.reference)
                 let values = try CLIValue.pairs(config, name: "--config")
                 let configuration = values.isEmpty ? nil : JSONValue.object(values.mapValues { .string($0) }).jsonText
+                var annotations: [String: String]?
+                let host: String
+                if let chosen = target.host {
+                    host = chosen
+                } else {
+                    let connection = try await lattice.connect()
+                    defer { Task { await connection.close() } }
+                    host = try await Auction.placeProvider(
+                        connection, lattice, reference: reference, link: link, constraints: target.constraints,
+                        window: try CLIValue.duration(auctionWindow, name: "--auction-window"))
+                    annotations = Auction.annotations(target.constraints)
+                }
                 let command = StartProviderCommand(
-                    providerRef: hostReference(reference), linkName: link, contractID: contract,
-                    configuration: configuration)
+                    providerRef: reference, linkName: link, contractID: contract, configuration: configuration,
+                    annotations: annotations)
                 // A start may pull the archive from a registry first (the host allows it 60 s).
                 try await sendCommand(lattice, .startProvider, host: host, body: command, minimumTimeout: .seconds(65))
-                print("provider \(reference) (link \(link)) started on host \(host)")
+                print("provider \(target.reference) (link \(link)) started on host \(host)")
             }
         }
     }

@@ -160,20 +160,7 @@ restart_bound_ms=3000
 old_pid=$(provider_processes "$(container host-a)" | awk '{ print $1 }' | head -n 1)
 [[ -n $old_pid ]] || fail "no provider process in host-a"
 samples=$(mktemp)
-python3 - "$port" 8 >"$samples" <<'PY' &
-import sys, time, urllib.request
-port, seconds = int(sys.argv[1]), float(sys.argv[2])
-end = time.monotonic() + seconds
-while time.monotonic() < end:
-    started = time.monotonic()
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/restart", timeout=1) as reply:
-            ok = reply.read().decode().strip() == "Hello from /restart"
-    except Exception:
-        ok = False
-    print(f"{time.time() * 1000:.0f} {int(ok)}", flush=True)
-    time.sleep(max(0.0, 0.05 - (time.monotonic() - started)))
-PY
+python3 scripts/compose/http_load.py "$port" restart 0.05 8 >"$samples" &
 client=$!
 client_has_sent() { (($(wc -l <"$samples") >= 20)); }
 wait_until "the client sends its first requests" 10 client_has_sent
@@ -215,6 +202,57 @@ sed 's/^/   /' "$chaos_log"
 say "11. chaos: $(grep -o 'passed: .*' "$chaos_log")"
 rm -f "$chaos_log"
 
+# 12. Placement: auction, cordon, evacuate. ----------------------------------------------------------------
+# echo (scenario 10) placed by constraint lands on the only host labelled role=actors; with that host cordoned the
+# same constraint finds nobody and an open placement lands elsewhere. Then host-b is evacuated while a client sends
+# a request every 20 ms through host-a's provider to hello: none may fail. host-a is cordoned first (scenario 3
+# stops it next), so hello moves to host-c; echo, bound to role=actors, has nowhere to go and is reported.
+placed=$(op start actor "$echo_ref" --constraint role=actors) || fail "placing echo with role=actors failed: $placed"
+grep -q "started on host $HOST_B" <<<"$placed" || fail "echo placed with role=actors did not land on host-b: $placed"
+runs_on() { op get inventory "$2" | grep -q "\"$1\""; }
+wait_until "echo placed by constraint runs on host-b" 30 runs_on "$ECHO_ACTOR" "$HOST_B"
+op cordon host "$HOST_B" >/dev/null
+cordoned_b=$(op get hosts --json --window 1s | python3 -c '
+import json, sys
+print(next((h.get("cordoned") for h in json.load(sys.stdin) if h["id"] == sys.argv[1]), None))' "$HOST_B")
+[[ $cordoned_b == True ]] || fail "get hosts does not show host-b cordoned (cordoned: $cordoned_b)"
+if nobody=$(op start actor "$echo_ref" --constraint role=actors 2>&1); then
+    fail "a placement on role=actors succeeded with host-b cordoned: $nobody"
+fi
+grep -q "No host satisfies role=actors" <<<"$nobody" || fail "the refused placement said: $nobody"
+elsewhere=$(op start actor "$echo_ref") || fail "an open placement failed with host-b cordoned: $elsewhere"
+! grep -q "$HOST_B" <<<"$elsewhere" || fail "an open placement landed on the cordoned host-b: $elsewhere"
+op cordon host "$HOST_A" >/dev/null
+samples=$(mktemp)
+stop_load=$(mktemp -u)
+python3 scripts/compose/http_load.py "$port" evacuate 0.02 90 "$stop_load" >"$samples" &
+client=$!
+wait_until "the client sends its first requests" 10 client_has_sent
+evacuated_at=$(now_ms)
+evacuation=$(op evacuate host "$HOST_B" 2>&1) || true
+evacuation_ms=$(($(now_ms) - evacuated_at))
+# 50 more requests after the evacuation, so a failure right after the last stop would show too.
+after=$(($(wc -l <"$samples") + 50))
+more_sent() { (($(wc -l <"$samples") >= after)); }
+wait_until "the client sends 50 requests after the evacuation" 10 more_sent
+touch "$stop_load"
+wait "$client"
+read -r sent failed < <(awk '{ n++; if ($2 == 0) f++ } END { print n, f + 0 }' "$samples")
+rm -f "$samples" "$stop_load"
+grep -q "actor hello ($HELLO_ACTOR) moved to $HOST_C" <<<"$evacuation" ||
+    fail "evacuating host-b did not move hello to host-c: $evacuation"
+grep -q "actor echo ($ECHO_ACTOR) could not move: No host satisfies role=actors" <<<"$evacuation" ||
+    fail "evacuating host-b did not report echo as unmovable: $evacuation"
+((failed == 0)) || fail "$failed of $sent requests failed while host-b was evacuated"
+runs_on "$HELLO_ACTOR" "$HOST_C" || fail "hello does not run on host-c after the evacuation"
+! runs_on "$HELLO_ACTOR" "$HOST_B" || fail "hello still runs on host-b after the evacuation"
+http_ok after-evacuation || fail "HTTP through host-a does not reach hello after the evacuation"
+op uncordon host "$HOST_A" >/dev/null
+say "12. placement: echo with role=actors landed on host-b; with host-b cordoned: $nobody; open placement landed on" \
+    "$(sed -n 's/.*started on host \(N.......\).*/\1…/p' <<<"$elsewhere");"
+say "    evacuated host-b in ${evacuation_ms} ms under HTTP every 20 ms: $failed of $sent requests failed;"
+sed 's/^/       /' <<<"$evacuation"
+
 # 3. Operator stop. ----------------------------------------------------------------------------------------
 stop_output=$(op stop host "$HOST_A" --timeout 10s)
 echo "$stop_output" | grep -q "acknowledged the stop" || fail "stop host was not acknowledged: $stop_output"
@@ -229,11 +267,12 @@ wait_until "host-a's provider reports a normal stop (it obeyed its quit)" 10 \
 # and may exit before the line is read.)
 host_absent a || fail "host-a still answers pings after its stop"
 host_present b && host_present c || fail "host-b or host-c stopped serving after host-a's stop"
-# Still serving: host-c takes over HTTP (same provider archive, same link) and hello on host-b answers it.
+# Still serving: host-c takes over HTTP (same provider archive, same link) and hello, on host-c since scenario 12,
+# answers it.
 op start provider "$HOST_C" "$httpserver_ref" --link default >/dev/null
 host_c_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container host-c)")
 served_by_c() { [[ "$(http_get "http://$host_c_ip:8080/after-stop")" == "Hello from /after-stop" ]]; }
-wait_until "HTTP through host-c's provider reaches hello on host-b after host-a's stop" 30 served_by_c
+wait_until "HTTP through host-c's provider reaches hello after host-a's stop" 30 served_by_c
 say "3. stop host-a: '$stop_output'; host_stopped seen; its container exited 0; its provider obeyed the signed" \
     "quit (provider_stopped reason normal); host-b and host-c still answer, and serve HTTP through host-c"
 
@@ -262,4 +301,4 @@ say "4. kill -9 of host-c's lattice-host (pid $host_c_pid): its 3 providers gone
 podman exec "$(container host-c)" ps -o pid,args | sed 's/^/       /'
 echo "$before" | sed 's/^/       before: /'
 
-say "all 11 scenarios passed in $(($(date +%s) - started)) s"
+say "all 12 scenarios passed in $(($(date +%s) - started)) s"

@@ -51,36 +51,113 @@ public actor ActorHost {
     func start(_ command: StartActorCommand) async throws {
         guard accepting else { throw HostError.startup("the host is stopping") }
         do {
-            // The pull is the only wait: from here to `replace` storing the actor nothing suspends, so concurrent
+            // The pull is the only wait: from here to `install` storing the actor nothing suspends, so concurrent
             // starts of one actor add up instead of overwriting each other.
             let (module, pulled) = try await loadModule(command.actorRef)
-            let claims = try ActorClaims.verify(module: module)
-            try host.configuration.artifactPolicy.checkClaims(
-                issuer: claims.issuer, expires: claims.expires, notBefore: claims.notBefore, what: "actor module")
+            let claims = try verifiedClaims(module)
             var command = command
             if let pulled { command.actorRef = pulled.reference.description }
             let existing = actors[claims.moduleKey]
-            // Checked and recorded with no suspension in between (this is an actor), so concurrent `la`s cannot
-            // together pass the cap; the pool is only built once the instances are known to fit.
-            if let refusal = ActorCapacity.refusal(
-                running: instanceCount, adding: command.count, cap: host.configuration.maxActorInstances)
-            {
-                host.logger.warning("la \(command.actorRef) refused: \(refusal)")
-                throw refusal
-            }
-            let total = (existing?.instanceIDs.count ?? 0) + command.count
-            let router = self.router
-            let key = claims.moduleKey
-            let pool = try ActorPool(
-                module: module, count: total, limits: host.configuration.actorLimits,
-                hostCall: { call in router.hostCall(from: key, call) },
-                log: { [logger = host.logger] line in logger.info("[actor \(key.prefix(10))…] \(line)") })
-            try await replace(key: key, pool: pool, module: module, command: command, existing: existing)
-            host.recordStart(publicKey: key, claims: Self.claimsRecord(claims), pulled: pulled)
+            try checkCapacity(adding: command.count, reference: command.actorRef)
+            let added = Self.newInstanceIDs(command.count)
+            try await install(
+                key: claims.moduleKey, module: module, imageRef: command.actorRef,
+                annotations: command.annotations ?? [:], instanceIDs: (existing?.instanceIDs ?? []) + added)
+            publishStarted(claims.moduleKey, added)
+            host.recordStart(publicKey: claims.moduleKey, claims: Self.claimsRecord(claims), pulled: pulled)
         } catch {
             host.events.publish(.actorStartFailed, ActorStartFailedData(actorRef: command.actorRef, error: "\(error)"))
             throw error
         }
+    }
+
+    /// Checked and recorded with no suspension in between (this is an actor), so concurrent starts cannot together
+    /// pass the cap; a pool is only built once its instances are known to fit.
+    private func checkCapacity(adding count: Int, reference: String) throws {
+        if let refusal = ActorCapacity.refusal(
+            running: instanceCount, adding: count, cap: host.configuration.maxActorInstances)
+        {
+            host.logger.warning("start of \(reference) refused: \(refusal)")
+            throw refusal
+        }
+    }
+
+    private func verifiedClaims(_ module: [UInt8]) throws -> ActorClaims {
+        let claims = try ActorClaims.verify(module: module)
+        try host.configuration.artifactPolicy.checkClaims(
+            issuer: claims.issuer, expires: claims.expires, notBefore: claims.notBefore, what: "actor module")
+        return claims
+    }
+
+    /// How many instances of `key` run here (0 when none).
+    func instanceCount(of key: String) -> Int { actors[key]?.instanceIDs.count ?? 0 }
+
+    /// Sets the instance count of an actor (DESIGN §13 `scale`): more instances come from the module already
+    /// running, or from `actorRef` when none runs; fewer keep the oldest; 0 stops the actor.
+    func scale(_ command: ScaleActorCommand) async throws {
+        let key = command.actorID
+        guard let running = actors[key] else {
+            guard command.count > 0 else { return }
+            guard !command.actorRef.isEmpty else {
+                throw HostError.startup("actor \(key) is not running on this host; give actor_ref to start it")
+            }
+            let (module, _) = try await loadModule(command.actorRef)
+            let claims = try verifiedClaims(module)
+            guard claims.moduleKey == key else {
+                throw HostError.startup("\(command.actorRef) holds actor \(claims.moduleKey), not \(key)")
+            }
+            try await start(
+                StartActorCommand(actorRef: command.actorRef, count: command.count, annotations: command.annotations))
+            return
+        }
+        let current = running.instanceIDs.count
+        if command.count == 0 {
+            await stopActor(key)
+        } else if command.count > current {
+            try checkCapacity(adding: command.count - current, reference: running.imageRef)
+            let added = Self.newInstanceIDs(command.count - current)
+            try await install(
+                key: key, module: running.module, imageRef: running.imageRef, annotations: running.annotations,
+                instanceIDs: running.instanceIDs + added)
+            publishStarted(key, added)
+        } else if command.count < current {
+            try await shrink(key, running, to: command.count)
+        }
+    }
+
+    /// Replaces a running actor's module with a higher revision of the same key (DESIGN §13 `upd`). Invocations
+    /// already delivered finish on the old instances; from the swap on, new ones go to the new module.
+    func update(_ command: UpdateActorCommand) async throws {
+        guard actors[command.actorID] != nil else {
+            throw HostError.startup("actor \(command.actorID) is not running on this host")
+        }
+        let (module, pulled) = try await loadModule(command.newActorRef)
+        let claims = try verifiedClaims(module)
+        guard claims.moduleKey == command.actorID else {
+            throw HostError.startup(
+                "the new module is actor \(claims.moduleKey), not \(command.actorID): a live update keeps the key")
+        }
+        // Read again after the pull: the actor may have been scaled or stopped meanwhile.
+        guard let running = actors[command.actorID] else {
+            throw HostError.startup("actor \(command.actorID) stopped while its update was pulled")
+        }
+        let revision = running.pool.claims.revision
+        guard claims.revision > revision else {
+            throw HostError.startup(
+                "the new module's revision \(claims.revision) is not higher than the running revision \(revision)")
+        }
+        let imageRef = pulled?.reference.description ?? command.newActorRef
+        try await install(
+            key: command.actorID, module: module, imageRef: imageRef, annotations: running.annotations,
+            instanceIDs: running.instanceIDs)
+        host.events.publish(
+            .actorUpdated, ActorUpdatedData(publicKey: command.actorID, revision: claims.revision, imageRef: imageRef))
+        host.recordStart(publicKey: command.actorID, claims: Self.claimsRecord(claims), pulled: pulled)
+        host.logger.info("actor \(command.actorID) updated to revision \(claims.revision) from \(imageRef)")
+    }
+
+    private static func newInstanceIDs(_ count: Int) -> [String] {
+        (0..<count).map { _ in UUID().uuidString.lowercased() }
     }
 
     /// Reads an `actor_ref`: a registry reference, pulled and verified by digest into the cache, or a local
@@ -118,31 +195,60 @@ public actor ActorHost {
         return .object(fields)
     }
 
-    private func replace(
-        key: String, pool: ActorPool, module: [UInt8], command: StartActorCommand, existing: Running?
+    /// Serves `key` from a new pool of `instanceIDs.count` instances of `module`, in place of any pool serving it.
+    ///
+    /// The new subscription joins the actor's queue group before the old one leaves, and the old one is drained,
+    /// not dropped: every invocation it already received finishes on the old pool. So a scale, an update or a
+    /// start of more instances loses nothing in flight. Nothing here suspends before `actors[key]` is stored.
+    private func install(
+        key: String, module: [UInt8], imageRef: String, annotations: [String: String], instanceIDs: [String]
     ) async throws {
-        let subject = host.subjects.actorRPC(key)
         let router = self.router
+        let pool = try ActorPool(
+            module: module, count: instanceIDs.count, limits: host.configuration.actorLimits,
+            hostCall: { call in router.hostCall(from: key, call) },
+            log: { [logger = host.logger] line in logger.info("[actor \(key.prefix(10))…] \(line)") })
+        let subject = host.subjects.actorRPC(key)
         let subscription = try host.connection.serve(
             subject, queueGroup: subject, pendingByteLimit: Self.pendingByteLimit,
             admission: InvocationAdmission(maxInFlight: host.configuration.maxConcurrentInvocations),
             handle: { message in await router.serve(message, actor: pool) },
             refuse: { message, reason in router.refuseBusy(message, actor: key, reason: reason) })
-        let added = (0..<command.count).map { _ in UUID().uuidString.lowercased() }
-        let instanceIDs = (existing?.instanceIDs ?? []) + added
+        let previous = actors[key]
         actors[key] = Running(
-            pool: pool, module: module, imageRef: command.actorRef, annotations: command.annotations ?? [:],
-            instanceIDs: instanceIDs, subscription: subscription)
-        if let existing { await existing.subscription.unsubscribe() }
+            pool: pool, module: module, imageRef: imageRef, annotations: annotations, instanceIDs: instanceIDs,
+            subscription: subscription)
+        if let previous { retire(previous.subscription) }
+        host.logger.info("actor \(key) (\(pool.claims.name)) running with \(instanceIDs.count) instance(s)")
         await publishInventory(key)
-        for instance in added {
+    }
+
+    /// The inventory entry of `key` as it is now (read after any suspension, so the latest change wins).
+    private func publishInventory(_ key: String) async {
+        guard let running = actors[key] else { return }
+        let description = ActorDescription(
+            id: key, imageRef: running.imageRef, name: running.pool.claims.name,
+            instances: running.instanceIDs.map {
+                ActorInstance(instanceID: $0, annotations: running.annotations, revision: running.pool.claims.revision)
+            })
+        await host.state.setActor(description, key: key)
+    }
+
+    /// Drains a subscription that no longer serves, off the actor: its in-flight invocations finish on the pool it
+    /// captured, bounded by the invocation deadline.
+    private func retire(_ subscription: NATSSubscription) {
+        let bound = host.configuration.actorLimits.invocationTimeout + .seconds(1)
+        Task { try? await subscription.drain(timeout: bound) }
+    }
+
+    private func publishStarted(_ key: String, _ instances: [String]) {
+        guard let running = actors[key] else { return }
+        for instance in instances {
             host.events.publish(
                 .actorStarted,
                 ActorInstanceEventData(
-                    publicKey: key, instanceID: instance, imageRef: command.actorRef,
-                    annotations: command.annotations ?? [:]))
+                    publicKey: key, instanceID: instance, imageRef: running.imageRef, annotations: running.annotations))
         }
-        host.logger.info("actor \(key) (\(pool.claims.name)) running with \(instanceIDs.count) instance(s)")
     }
 
     /// Stops `count` instances (all of them when count reaches the total).
@@ -153,19 +259,18 @@ public actor ActorHost {
         let remaining = running.instanceIDs.count - command.count
         if remaining <= 0 {
             await stopActor(command.actorRef)
-            return
+        } else {
+            try await shrink(command.actorRef, running, to: remaining)
         }
-        let key = command.actorRef
-        let router = self.router
-        let pool = try ActorPool(
-            module: running.module, count: remaining, limits: host.configuration.actorLimits,
-            hostCall: { call in router.hostCall(from: key, call) }, log: { _ in })
-        let stopped = Array(running.instanceIDs.suffix(command.count))
-        actors[key] = Running(
-            pool: pool, module: running.module, imageRef: running.imageRef, annotations: running.annotations,
-            instanceIDs: Array(running.instanceIDs.prefix(remaining)), subscription: running.subscription)
+    }
+
+    /// Keeps the oldest `remaining` instances, served by a new pool of that size.
+    private func shrink(_ key: String, _ running: Running, to remaining: Int) async throws {
+        let stopped = Array(running.instanceIDs.suffix(running.instanceIDs.count - remaining))
+        try await install(
+            key: key, module: running.module, imageRef: running.imageRef, annotations: running.annotations,
+            instanceIDs: Array(running.instanceIDs.prefix(remaining)))
         for instance in stopped { publishStopped(key, instance, running) }
-        await publishInventory(key)
     }
 
     /// Drains every actor's RPC subscription so in-flight invocations finish (stop step 3).
@@ -191,7 +296,10 @@ public actor ActorHost {
 
     private func stopActor(_ key: String) async {
         guard let running = actors.removeValue(forKey: key) else { return }
-        await running.subscription.unsubscribe()
+        // Drained, not dropped: invocations already received are answered (an evacuation moves an actor under
+        // load). After the stop sequence's own drain this returns at once.
+        let bound = host.configuration.actorLimits.invocationTimeout + .seconds(1)
+        try? await running.subscription.drain(timeout: bound)
         for instance in running.instanceIDs { publishStopped(key, instance, running) }
         await host.state.setActor(nil, key: key)
     }
@@ -201,15 +309,5 @@ public actor ActorHost {
             .actorStopped,
             ActorInstanceEventData(
                 publicKey: key, instanceID: instance, imageRef: running.imageRef, annotations: running.annotations))
-    }
-
-    private func publishInventory(_ key: String) async {
-        guard let running = actors[key] else { return }
-        let description = ActorDescription(
-            id: key, imageRef: running.imageRef, name: running.pool.claims.name,
-            instances: running.instanceIDs.map {
-                ActorInstance(instanceID: $0, annotations: running.annotations, revision: running.pool.claims.revision)
-            })
-        await host.state.setActor(description, key: key)
     }
 }

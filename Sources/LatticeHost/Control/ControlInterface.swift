@@ -39,6 +39,10 @@ final class ControlInterface: Sendable {
             try connection.subscribe(to: subjects.getLinks, queueGroup: subjects.controlQueueGroup),
             // No queue group: every host keeps its own credentials.
             try connection.subscribe(to: subjects.registriesPut),
+            try connection.subscribe(to: subjects.labels(hostID: hostID)),
+            // No queue group either: every host may bid.
+            try connection.subscribe(to: subjects.auctionActor),
+            try connection.subscribe(to: subjects.auctionProvider),
         ]
         // A loop ends only once every command it received has been answered: drain relies on it.
         let loops = subscriptions.map { subscription in
@@ -80,7 +84,7 @@ final class ControlInterface: Sendable {
         guard !finished, let (command, _) = subjects.parse(message.subject) else { return }
         logger.warning("control command \(command.rawValue) on \(message.subject) timed out after \(limit)")
         // Ping, inventory and link queries answer with data, not an ack; their requester times out.
-        guard ![.ping, .inventory, .getLinks].contains(command) else { return }
+        guard ![.ping, .inventory, .getLinks, .auctionActor, .auctionProvider].contains(command) else { return }
         reply(message, once, .rejected("\(command.rawValue) timed out after \(limit)"))
     }
 
@@ -100,6 +104,10 @@ final class ControlInterface: Sendable {
             await answer(message, once, with: host.inventory())
         case .stopHost:
             handleStop(message, once)
+        case .auctionActor:
+            await answerAuction(message, once) { (request: ActorAuctionRequest) in await self.host.bid(request) }
+        case .auctionProvider:
+            await answerAuction(message, once) { (request: ProviderAuctionRequest) in await self.host.bid(request) }
         case .getLinks:
             do {
                 await answer(message, once, with: LinkDefinitionList(links: try await host.links.all()))
@@ -138,12 +146,28 @@ final class ControlInterface: Sendable {
         payload.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) ? Array("{}".utf8) : payload
     }
 
+    /// A bid, or silence: an auction is gathered, so a refusal would read as a bid. A body that is not a valid
+    /// request is not answered, and logged only at debug level, since anyone may publish auctions.
+    private func answerAuction<Request: Decodable, Bid: Encodable>(
+        _ message: NATSMessage, _ once: OneReply, bid: (Request) async throws -> Bid?
+    ) async {
+        do {
+            let request = try ControlDecoding.decode(Request.self, from: message.payload)
+            guard let offer = try await bid(request) else { return }
+            await answer(message, once, with: offer)
+        } catch {
+            logger.debug("ignored an auction on \(message.subject): \(error)")
+        }
+    }
+
     private func answerPing(_ message: NATSMessage, _ once: OneReply) async {
         let identity = host.identity
+        let state = host.state
         let ping = PingReply(
-            id: identity.hostID, issuer: identity.clusterKey.publicKey, labels: host.state.labels,
-            friendlyName: identity.friendlyName, uptimeSeconds: await host.state.uptimeSeconds,
-            version: Host.version, clusterIssuers: identity.clusterIssuers, latticePrefix: subjects.lattice)
+            id: identity.hostID, issuer: identity.clusterKey.publicKey, labels: await state.labels,
+            friendlyName: identity.friendlyName, uptimeSeconds: await state.uptimeSeconds,
+            version: Host.version, clusterIssuers: identity.clusterIssuers, latticePrefix: subjects.lattice,
+            cordoned: await state.cordoned)
         await answer(message, once, with: ping)
         await host.publishHeartbeat()
     }

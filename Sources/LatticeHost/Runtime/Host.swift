@@ -61,7 +61,7 @@ public final class Host: Sendable {
         self.embeddedNATS = embeddedNATS
         self.logger = logger
         self.subjects = Subjects(lattice: configuration.lattice)
-        self.state = HostState(labels: configuration.labels)
+        self.state = HostState(labels: configuration.labels.merging(HostLabels.builtIn) { _, builtIn in builtIn })
         self.events = EventPublisher(
             connection: connection, subject: subjects.events, hostID: identity.hostID, logger: logger)
         self.shutdown = ShutdownCoordinator(logger: logger)
@@ -155,7 +155,7 @@ public final class Host: Sendable {
         try await connection.flush(timeout: .seconds(5))
         events.publish(
             .hostStarted,
-            HostStartedData(labels: configuration.labels, friendlyName: identity.friendlyName, version: Self.version))
+            HostStartedData(labels: await state.labels, friendlyName: identity.friendlyName, version: Self.version))
         let interval = configuration.heartbeatInterval
         await background.add([
             Task { [weak self] in
@@ -189,7 +189,6 @@ public final class Host: Sendable {
     private func registerShutdownSteps() async {
         let state = self.state
         let events = self.events
-        let labels = configuration.labels
         let connection = self.connection
         let background = self.background
         let embedded = embeddedNATS
@@ -225,7 +224,9 @@ public final class Host: Sendable {
                 }
             })
         await shutdown.addStep(
-            .init("publish host_stopped") { _ in events.publish(.hostStopped, HostStoppedData(labels: labels)) })
+            .init("publish host_stopped") { _ in
+                events.publish(.hostStopped, HostStoppedData(labels: await state.labels))
+            })
         await shutdown.addStep(
             .init("answer control commands already received") { [self] deadline in
                 await controlInterface?.drain(deadline: min(deadline, .now + .seconds(2)))
@@ -268,7 +269,7 @@ public final class Host: Sendable {
 
     public func inventory() async -> HostInventory {
         HostInventory(
-            hostID: identity.hostID, issuer: identity.clusterKey.publicKey, labels: configuration.labels,
+            hostID: identity.hostID, issuer: identity.clusterKey.publicKey, labels: await state.labels,
             friendlyName: identity.friendlyName, actors: await state.actorList(), providers: await state.providerList())
     }
 
@@ -280,13 +281,17 @@ public final class Host: Sendable {
         events.publish(
             .hostHeartbeat,
             HostHeartbeatData(
-                actors: actors, providers: providers, labels: configuration.labels,
-                friendlyName: identity.friendlyName, uptimeSeconds: await state.uptimeSeconds, version: Self.version))
+                actors: actors, providers: providers, labels: await state.labels,
+                friendlyName: identity.friendlyName, uptimeSeconds: await state.uptimeSeconds, version: Self.version,
+                cordoned: await state.cordoned))
     }
 
     /// Provider, actor and link commands; validated here, carried out by the subsystems that own them.
     func handleWorkloadCommand(_ command: ControlCommand, body: [UInt8]) async -> CommandAck {
         do {
+            if [.startProvider, .startActor].contains(command), await state.cordoned {
+                return .rejected("host is cordoned")
+            }
             switch command {
             case .startProvider:
                 let command = try ControlDecoding.decode(StartProviderCommand.self, from: body).validated()
@@ -318,6 +323,14 @@ public final class Host: Sendable {
                 return .accepted
             case .registriesPut:
                 return applyRegistryCredentials(body)
+            case .scaleActor:
+                return try await scale(body: body)
+            case .updateActor:
+                return await update(body: body)
+            case .cordon, .uncordon:
+                return await setCordoned(command == .cordon)
+            case .labelPut, .labelDelete:
+                return try await changeLabel(command, body: body)
             default:
                 return .rejected("unsupported command")
             }
