@@ -286,4 +286,48 @@ struct RegistryTests {
         #expect(try await host.inventory(client).actors.first?.imageRef == reference)
         await client.close()
     }
+
+    /// The figure issue 13 asks for: `lattice start provider HOST REF` to `provider_started` for the httpserver
+    /// archive, cold (pulled) and then warm (from the cache, the blob not downloaded again).
+    @Test func theHTTPServerArchiveStartsColdThenWarmFromTheCache() async throws {
+        let registry = try RegistryProcess()
+        let binary = [UInt8](try Data(contentsOf: URL(fileURLWithPath: BuiltProducts.path("httpserver-provider"))))
+        let key = KeyPair.generate(.service)
+        let archive = try ProviderArchive.create(
+            binary: binary, contractID: "wasmcloud:httpserver", name: "httpserver", vendor: "tests", revision: 1,
+            issuer: KeyPair.generate(.account), provider: key, compress: true)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("httpserver-\(UUID()).par.gz").path
+        try Data(archive).write(to: URL(fileURLWithPath: path))
+        let reference = "\(registry.address)/tests/httpserver:1"
+        try RegistryCLI.push(reference, path)
+        let layer = try RegistryArtifacts.layerHex(path)
+        let server = try NATSServerProcess(jetStream: true)
+        let host = try ProviderTestHost.pulling(from: registry, server: server)
+        let client = try await testClient(server)
+        let events = try await Events.record(client)
+
+        var figures: [Duration] = []
+        for round in 1...2 {
+            let started = ContinuousClock.now
+            let start = try RegistryCLI.run(
+                ["start", "provider", host.hostID, reference, "--link", "default", "--nats-url", server.url])
+            #expect(start.status == 0, "\(start.output)")
+            let ready = await events.waitFor(.providerStarted, count: round, timeout: 60)
+            #expect(ready.count == round)
+            figures.append(ContinuousClock.now - started)
+            #expect(ready.last?.data["public_key"]?.stringValue == key.publicKey)
+            if round == 1 {
+                let stop = try RegistryCLI.run(
+                    ["stop", "provider", host.hostID, key.publicKey, "--link", "default", "--nats-url", server.url])
+                #expect(stop.status == 0, "\(stop.output)")
+                #expect(await events.waitFor(.providerStopped, timeout: 20).count == 1)
+                #expect(await Deadline.eventually(timeout: 10) { (try? await host.inventory(client).providers.isEmpty) == true })
+            }
+        }
+        #expect(registry.requests("GET", "/v2/tests/httpserver/blobs/sha256:\(layer)") == 1)
+        print(
+            "httpserver PAR: binary \(binary.count) bytes, archive \(archive.count) bytes (gzip);"
+                + " start → provider_started cold \(figures[0]), warm \(figures[1])")
+        await client.close()
+    }
 }
