@@ -24,8 +24,15 @@ enum CLIRun {
     static func onPipe(_ arguments: [String], timeout: Double = 30) throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
+        try onPipe("lattice", arguments, timeout: timeout)
+    }
+
+    /// A built product with stdout on a pipe, stderr apart.
+    static func onPipe(_ executable: String, _ arguments: [String], timeout: Double = 30) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.path("lattice"))
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.path(executable))
         process.arguments = arguments
         let stdout = Pipe()
         let stderr = Pipe()
@@ -45,7 +52,7 @@ enum CLIRun {
         try process.run()
         guard Deadline.poll(timeout: timeout, { !process.isRunning }) else {
             ProcessReaper.terminate(process, grace: 2)
-            throw TestSupportError("lattice \(arguments.joined(separator: " ")) did not finish in \(timeout) s")
+            throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) did not finish in \(timeout) s")
         }
         process.waitUntilExit()
         _ = readers.wait(timeout: .now() + 5)
@@ -103,7 +110,8 @@ struct CLIOutputTests {
         #expect(row.dropFirst(58).first?.isWhitespace == false)
         #expect(row.dropFirst(56).prefix(2) == "  ")
         let labels = try #require(column("LABELS", in: header))
-        #expect(row.dropFirst(labels).hasPrefix("hostcore."), "\(row)")
+        #expect(row.dropFirst(labels - 2).hasPrefix("  "), "\(row)")
+        #expect(row.dropFirst(labels).first?.isWhitespace == false, "\(row)")
         #expect(row.contains("zone=test"))
 
         // On a pipe: the lines scripts have always read, and --ids unchanged.
@@ -207,5 +215,41 @@ struct CLIOutputTests {
         let event = try CloudEvent.decode(Array(raw.stdout.utf8))
         #expect(event.source == lattice.host.hostID)
         #expect(event.type.hasPrefix("com.wasmcloud.lattice."))
+    }
+}
+
+@Suite("Shell completion through --generate-completion-script")
+struct ShellCompletionTests {
+    @Test(arguments: [
+        ("lattice", ["inventory", "watch", "link"]), ("lattice-host", ["start", "orphans", "console"]),
+    ])
+    func bothExecutablesPrintAScriptForEveryShell(executable: String, commands: [String]) throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let result = try CLIRun.onPipe(executable, ["--generate-completion-script", shell])
+            #expect(result.status == 0, "\(result.stderr)")
+            for command in commands { #expect(result.stdout.contains(command), "\(executable) \(shell): \(command)") }
+        }
+    }
+
+    /// Bash itself completes `lattice get ` from the script, as it would at a prompt.
+    @Test func bashCompletesTheSubcommandsOfGet() throws {
+        let script = try CLIRun.onPipe("lattice", ["--generate-completion-script", "bash"]).stdout
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lattice-\(UUID()).bash").path
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let probe = """
+            source '\(file)'
+            COMP_WORDS=(lattice get ''); COMP_CWORD=2; COMP_LINE='lattice get '; COMP_POINT=${#COMP_LINE}
+            _lattice lattice '' get
+            echo "${COMPREPLY[*]}"
+            """
+        let bash = try ManagedProcess(
+            "/bin/bash", ["-c", probe],
+            environment: [
+                "PATH": BuiltProducts.directory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+            ])
+        #expect(bash.waitForExit(timeout: 20) == 0, "\(bash.output)")
+        let words = Set(bash.output.split(whereSeparator: \.isWhitespace).map(String.init))
+        #expect(words.isSuperset(of: ["hosts", "inventory", "links", "claims"]), "\(bash.output)")
     }
 }
