@@ -50,6 +50,7 @@ let package = Package(
         ),
         .target(name: "LatticeCrypto", dependencies: ["CSodium"]),
         .target(name: "LatticeWire", dependencies: ["LatticeCrypto"]),
+        .target(name: "LatticeDisplay", dependencies: ["LatticeWire", "LatticeCrypto"]),
         .target(
             name: "LatticeOCI",
             dependencies: [
@@ -132,7 +133,7 @@ let package = Package(
             name: "lattice",
             dependencies: [
                 "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors", "LatticeCommandLine",
-                "LatticeOCI",
+                "LatticeOCI", "LatticeDisplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -146,6 +147,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "LatticeWireTests", dependencies: ["LatticeWire", "LatticeCrypto"]),
+        .testTarget(name: "LatticeDisplayTests", dependencies: ["LatticeDisplay", "LatticeWire", "LatticeCrypto"]),
         .testTarget(name: "LatticeOCITests", dependencies: ["LatticeOCI", "LatticeCrypto", "LatticeTesting"]),
         .testTarget(name: "LatticeActorsTests", dependencies: ["LatticeActors", "LatticeWire", "LatticeCrypto"]),
         .testTarget(

@@ -43,6 +43,30 @@ as_root() {
     if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
+# One line per step on the terminal; apt's and pip's own output goes to this log, shown (its end) on failure.
+log=${INSTALL_DEPS_LOG:-$(cd "$(dirname "$0")/.." && pwd)/.build/install-deps.log}
+step() {
+    local what=$1
+    shift
+    mkdir -p "$(dirname "$log")"
+    echo "install-deps: $what (log: $log)"
+    {
+        echo "== $(date '+%F %T') $what"
+        echo "== $*"
+    } >>"$log"
+    if ! "$@" >>"$log" 2>&1 </dev/null; then
+        echo "install-deps: failed: $what; the end of $log:" >&2
+        tail -n 20 "$log" >&2
+        exit 1
+    fi
+}
+
+# apt-get update, then the install: one step, one line.
+apt_install() {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -53,9 +77,7 @@ if ! command -v "$python" >/dev/null || ! "$python" -m pip --version >/dev/null 
     dpkg-query -W -f='${Status}' python3-pip 2>/dev/null | grep -q "install ok installed" || missing+=(python3-pip)
 fi
 if ((${#missing[@]})); then
-    echo "install-deps: installing apt packages: ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    step "installing apt packages: ${missing[*]}" apt_install "${missing[@]}"
 fi
 
 pip_missing=()
@@ -66,13 +88,13 @@ if $compose && ! command -v podman-compose >/dev/null; then
     pip_missing+=("${compose_pip_packages[@]}")
 fi
 if ((${#pip_missing[@]})); then
-    echo "install-deps: installing PyPI packages: ${pip_missing[*]}"
     # Debian's pip refuses to touch its system python (PEP 668) unless told; a toolchain's python takes it as is.
     extra=()
     if "$python" -m pip install --help 2>/dev/null | grep -q -- --break-system-packages; then
         extra=(--break-system-packages)
     fi
-    "$python" -m pip install --quiet --disable-pip-version-check "${extra[@]}" "${pip_missing[@]}" </dev/null
+    step "installing PyPI packages: ${pip_missing[*]}" \
+        "$python" -m pip install --disable-pip-version-check "${extra[@]}" "${pip_missing[@]}"
 fi
 
 pkg-config --exists libnats libsodium || { echo "install-deps: pkg-config cannot find libnats/libsodium" >&2; exit 1; }

@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 port=${DEMO_PORT:-8080}
 demo=.build/demo
 mkdir -p "$demo"
-swift build --product lattice-host >/dev/null
-swift build --product lattice >/dev/null
-swift build --product httpserver-provider >/dev/null
+# The build shows its progress: a first build takes minutes, and a silent one looks hung.
+for product in lattice-host lattice httpserver-provider; do
+    echo "run-demo: building $product (swift build --product $product)"
+    swift build --product "$product"
+done
 bin=.build/debug
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 

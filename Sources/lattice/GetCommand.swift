@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import LatticeCrypto
+import LatticeDisplay
 import LatticeHost
 import LatticeWire
 import NATSClient
 
-/// `lattice get hosts|inventory|links`.
+/// `lattice get hosts|inventory|links|claims`: tables on a terminal, JSON with `--json` (and on a pipe, except
+/// `get hosts`, whose lines scripts read).
 struct GetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get", abstract: "Query the lattice.",
@@ -34,12 +36,15 @@ struct GetCommand: ParsableCommand {
                 let answered = try await HostGatherer.ping(connection, subjects: lattice.subjects, window: gather)
                 await connection.close()
                 let hosts = answered.filter { host in wanted.allSatisfy { host.labels[$0.key] == $0.value } }
+                let mode = Output.mode(json: json)
                 if ids {
                     for host in hosts { print(host.id) }
-                } else if json {
+                } else if mode == .json {
                     printJSON(hosts)
                 } else if hosts.isEmpty {
                     print("no hosts answered on lattice '\(lattice.subjects.lattice)'")
+                } else if mode == .table {
+                    Output.write(HostTables.hosts(hosts).rendered)
                 } else {
                     for host in hosts {
                         let labels = host.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -56,6 +61,7 @@ struct GetCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a host's actors and providers.")
         @OptionGroup var lattice: LatticeOptions
         @Argument(help: "Host id (N…).") var host: String
+        @Flag(help: "Print JSON (the default when stdout is not a terminal).") var json = false
 
         func run() async throws {
             try await runReportingErrors {
@@ -65,7 +71,11 @@ struct GetCommand: ParsableCommand {
                 let inventory = try await controlRequest(
                     connection, lattice.subjects.inventory(hostID: host), body: [], timeout: try lattice.timeout,
                     expecting: HostInventory.self, who: "host \(host)")
-                printJSON(inventory)
+                if Output.mode(json: json) == .table {
+                    Output.write(HostTables.inventory(inventory))
+                } else {
+                    printJSON(inventory)
+                }
             }
         }
     }
@@ -73,9 +83,10 @@ struct GetCommand: ParsableCommand {
     struct Links: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List link definitions.")
         @OptionGroup var lattice: LatticeOptions
+        @Flag(help: "Print JSON (the default when stdout is not a terminal).") var json = false
 
         func run() async throws {
-            try await runReportingErrors { try await LinkCommand.Get.list(lattice) }
+            try await runReportingErrors { try await LinkCommand.Get.list(lattice, json: json) }
         }
     }
 }
@@ -86,6 +97,7 @@ extension GetCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the claims of started actors and providers, and the digests references resolved to.")
         @OptionGroup var lattice: LatticeOptions
+        @Flag(help: "Print JSON (the default when stdout is not a terminal).") var json = false
 
         func run() async throws {
             try await runReportingErrors {
@@ -106,7 +118,11 @@ extension GetCommand {
                     else { continue }
                     if isClaims { claims.append(value) } else { references.append(value) }
                 }
-                printJSON(JSONValue.object(["claims": .array(claims), "references": .array(references)]))
+                if Output.mode(json: json) == .table {
+                    Output.write(ClaimsTables.rendered(claims: claims, references: references))
+                } else {
+                    printJSON(JSONValue.object(["claims": .array(claims), "references": .array(references)]))
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LatticeDisplay
 import LatticeWire
 import NATSClient
 
@@ -39,7 +40,7 @@ struct LinkCommand: ParsableCommand {
             try await runReportingErrors {
                 let definition = try LinkDefinition(
                     actorID: actor, providerID: "", linkName: link, contractID: contract
-                ).validated()
+                ).validatedForDelete()
                 try await send(
                     lattice, lattice.subjects.linkDelete, ControlDecoding.encode(definition), what: "link del")
                 print("link \(actor) (\(contract), \(link)) deleted")
@@ -50,19 +51,26 @@ struct LinkCommand: ParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "List link definitions.")
         @OptionGroup var lattice: LatticeOptions
+        @Flag(help: "Print JSON (the default when stdout is not a terminal).") var json = false
 
         func run() async throws {
-            try await runReportingErrors { try await Self.list(lattice) }
+            try await runReportingErrors { try await Self.list(lattice, json: json) }
         }
 
-        static func list(_ lattice: LatticeOptions) async throws {
+        /// The links as a table on a terminal, else as JSON (what scripts and the chaos test parse).
+        static func list(_ lattice: LatticeOptions, json: Bool) async throws {
             let connection = try await lattice.connect()
             defer { Task { await connection.close() } }
             let reply = try await connection.request([], to: lattice.subjects.getLinks, timeout: try lattice.timeout)
             if let ack = try? ControlDecoding.decode(CommandAck.self, from: reply.payload), !ack.accepted {
                 throw CLIError("get links refused: \(ack.error)")
             }
-            printJSON(try ControlDecoding.decode(LinkDefinitionList.self, from: reply.payload))
+            let list = try ControlDecoding.decode(LinkDefinitionList.self, from: reply.payload)
+            if Output.mode(json: json) == .table {
+                Output.write(list.links.isEmpty ? "no links\n" : LinkTables.links(list.links).rendered)
+            } else {
+                printJSON(list)
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatticeDisplay
 import LatticeWire
 import NATSClient
 
@@ -8,7 +9,7 @@ struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch", abstract: "Print lattice events as they happen.")
     @OptionGroup var lattice: LatticeOptions
-    @Flag(help: "Print each event's JSON.") var json = false
+    @Flag(help: "Print each event's CloudEvent JSON, one per line.") var json = false
     @Option(help: "Stop after this many events.") var count: Int?
 
     func run() async throws {
@@ -21,10 +22,9 @@ struct WatchCommand: AsyncParsableCommand {
                 if json {
                     print(message.text)
                 } else if let event = try? CloudEvent.decode(message.payload) {
-                    let name = event.eventType?.rawValue ?? event.type
-                    print("\(event.time)  \(name)  \(event.source.prefix(12))…  \(event.data.jsonText)")
+                    print(EventLine.format(event))
                 } else {
-                    print("(unreadable event) \(message.text.prefix(200))")
+                    print(TerminalText.clean("(unreadable event) \(message.text.prefix(200))"))
                 }
                 fflush(nil)
                 seen += 1

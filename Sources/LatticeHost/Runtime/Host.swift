@@ -319,7 +319,7 @@ public final class Host: Sendable {
                 try await links.put(try ControlDecoding.decode(LinkDefinition.self, from: body).validated())
                 return .accepted
             case .linkDelete:
-                try await links.delete(try ControlDecoding.decode(LinkDefinition.self, from: body).validated())
+                try await links.delete(try ControlDecoding.decode(LinkDefinition.self, from: body).validatedForDelete())
                 return .accepted
             case .registriesPut:
                 return applyRegistryCredentials(body)
