@@ -7,8 +7,13 @@ import LatticeWire
 public enum HostTables {
     public static func hosts(_ hosts: [PingReply]) -> TextTable {
         TextTable(
-            headers: ["ID", "NAME", "UPTIME", "LABELS"],
-            rows: hosts.map { [$0.id, $0.friendlyName, $0.uptimeHuman, TerminalText.pairs($0.labels)] })
+            headers: ["ID", "NAME", "UPTIME", "CORDONED", "LABELS"],
+            rows: hosts.map {
+                [
+                    $0.id, $0.friendlyName, $0.uptimeHuman, $0.cordoned == true ? "yes" : "no",
+                    TerminalText.pairs($0.labels),
+                ]
+            })
     }
 
     /// A title line, then an actors table and a providers table (each "none" when empty).

@@ -76,10 +76,11 @@ struct LatticeTablesTests {
     @Test func hostsShowIdNameUptimeAndSortedLabels() {
         let reply = PingReply(
             id: host, issuer: "C", labels: ["zone": "b", "hostcore.os": "linux"], friendlyName: "misty-river",
-            uptimeSeconds: 3_725, version: "0.1", clusterIssuers: [], latticePrefix: "default")
+            uptimeSeconds: 3_725, version: "0.1", clusterIssuers: [], latticePrefix: "default", cordoned: true)
         let lines = HostTables.hosts([reply]).lines
         #expect(lines[0].hasPrefix("ID"))
-        #expect(lines[1] == "\(host)  misty-river  1h 2m 5s  hostcore.os=linux,zone=b")
+        #expect(lines[1] == "\(host)  misty-river  1h 2m 5s  yes       hostcore.os=linux,zone=b")
+        #expect(column("CORDONED", in: lines[0]) == column("yes", in: lines[1]))
         #expect(column("NAME", in: lines[0]) == column("misty-river", in: lines[1]))
         #expect(column("LABELS", in: lines[0]) == column("hostcore.os", in: lines[1]))
     }

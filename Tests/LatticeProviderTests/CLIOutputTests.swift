@@ -103,7 +103,7 @@ struct CLIOutputTests {
         #expect(table.status == 0, "\(table.output)")
         let lines = table.output.split(separator: "\n")
         let header = try #require(lines.first { $0.hasPrefix("ID ") }, "\(table.output)")
-        #expect(header.split(separator: " ") == ["ID", "NAME", "UPTIME", "LABELS"])
+        #expect(header.split(separator: " ") == ["ID", "NAME", "UPTIME", "CORDONED", "LABELS"])
         let row = try #require(lines.first { $0.hasPrefix(hostID) }, "\(table.output)")
         // Each header starts where its column's cells start: the id is 56 characters, then two spaces.
         #expect(column("NAME", in: header) == 58)

@@ -321,7 +321,10 @@ struct RegistryTests {
                     ["stop", "provider", host.hostID, key.publicKey, "--link", "default", "--nats-url", server.url])
                 #expect(stop.status == 0, "\(stop.output)")
                 #expect(await events.waitFor(.providerStopped, timeout: 20).count == 1)
-                #expect(await Deadline.eventually(timeout: 10) { (try? await host.inventory(client).providers.isEmpty) == true })
+                #expect(
+                    await Deadline.eventually(timeout: 10) {
+                        (try? await host.inventory(client).providers.isEmpty) == true
+                    })
             }
         }
         #expect(registry.requests("GET", "/v2/tests/httpserver/blobs/sha256:\(layer)") == 1)
