@@ -90,17 +90,9 @@ extension StartCommand {
             try await runReportingErrors {
                 let target = try PlacementTarget(targets, constraints: constraints)
                 let reference = hostReference(target.reference)
-                var annotations: [String: String]?
-                let host: String
-                if let chosen = target.host {
-                    host = chosen
-                } else {
-                    let connection = try await lattice.connect()
-                    defer { Task { await connection.close() } }
-                    host = try await Auction.placeActor(
-                        connection, lattice, reference: reference, constraints: target.constraints,
-                        window: try CLIValue.duration(auctionWindow, name: "--auction-window"))
-                    annotations = Auction.annotations(target.constraints)
+                let (host, annotations) = try await target.place(lattice, window: auctionWindow) { connection, window in
+                    try await Auction.placeActor(
+                        connection, lattice, reference: reference, constraints: target.constraints, window: window)
                 }
                 // A start may pull the module from a registry first (the host allows it 60 s).
                 try await sendCommand(

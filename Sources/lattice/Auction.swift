@@ -7,23 +7,12 @@ import NATSClient
 /// the least-loaded bidder.
 enum Auction {
     /// Every reply that decodes as `Bid` within `window`; replies that do not are ignored.
-    static func gather<Request: Encodable, Bid: Decodable & Sendable>(
+    static func gather<Request: Encodable, Bid: Decodable>(
         _ connection: NATSConnection, subject: String, request: Request, window: Duration, as: Bid.Type
     ) async throws -> [Bid] {
-        let inbox = "_INBOX.lattice.\(UUID().uuidString.lowercased())"
-        let replies = try connection.subscribe(to: inbox)
-        try connection.publish(ControlDecoding.encode(request), to: subject, replyTo: inbox)
-        try await connection.flush()
-        let collector = Task {
-            var bids: [Bid] = []
-            for await message in replies {
-                if let bid = try? ControlDecoding.decode(Bid.self, from: message.payload) { bids.append(bid) }
-            }
-            return bids
+        try await connection.gather(ControlDecoding.encode(request), to: subject, window: window).compactMap {
+            try? ControlDecoding.decode(Bid.self, from: $0.payload)
         }
-        try await Task.sleep(for: window)
-        await replies.unsubscribe()
-        return await collector.value
     }
 
     /// The refusal when nobody bid, naming the constraints as the operator gave them.
@@ -79,6 +68,19 @@ enum Auction {
 
 /// `[HOST] REF` of `lattice start actor|provider`: with a host id, start there; without one, run an auction.
 struct PlacementTarget {
+    /// The host to start on, and the annotations that record the placement: the host id given, or the winner of
+    /// `auction` (run on a connection of its own, for `window`), with its constraints recorded.
+    func place(
+        _ lattice: LatticeOptions, window text: String,
+        auction: (NATSConnection, Duration) async throws -> String
+    ) async throws -> (host: String, annotations: [String: String]?) {
+        if let host { return (host, nil) }
+        let window = try CLIValue.duration(text, name: "--auction-window")
+        let connection = try await lattice.connect()
+        defer { Task { await connection.close() } }
+        return (try await auction(connection, window), Auction.annotations(constraints))
+    }
+
     let host: String?
     let reference: String
     let constraints: [String: String]

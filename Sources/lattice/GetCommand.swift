@@ -138,21 +138,13 @@ func requireHostID(_ host: String) throws {
 /// Scatter/gather over `ping.hosts`.
 enum HostGatherer {
     static func ping(_ connection: NATSConnection, subjects: Subjects, window: Duration) async throws -> [PingReply] {
-        let inbox = "_INBOX.lattice.\(UUID().uuidString.lowercased())"
-        let replies = try connection.subscribe(to: inbox)
-        try connection.publish([], to: subjects.pingHosts, replyTo: inbox)
-        try await connection.flush()
-        let collector = Task {
-            var hosts: [String: PingReply] = [:]
-            for await message in replies {
-                if let reply = try? ControlDecoding.decode(PingReply.self, from: message.payload) {
-                    hosts[reply.id] = reply
-                }
+        let replies = try await connection.gather([], to: subjects.pingHosts, window: window)
+        var hosts: [String: PingReply] = [:]
+        for message in replies {
+            if let reply = try? ControlDecoding.decode(PingReply.self, from: message.payload) {
+                hosts[reply.id] = reply
             }
-            return hosts
         }
-        try await Task.sleep(for: window)
-        await replies.unsubscribe()
-        return await collector.value.values.sorted { $0.id < $1.id }
+        return hosts.values.sorted { $0.id < $1.id }
     }
 }

@@ -33,17 +33,10 @@ struct StartCommand: ParsableCommand {
                 let reference = hostReference(target.reference)
                 let values = try CLIValue.pairs(config, name: "--config")
                 let configuration = values.isEmpty ? nil : JSONValue.object(values.mapValues { .string($0) }).jsonText
-                var annotations: [String: String]?
-                let host: String
-                if let chosen = target.host {
-                    host = chosen
-                } else {
-                    let connection = try await lattice.connect()
-                    defer { Task { await connection.close() } }
-                    host = try await Auction.placeProvider(
+                let (host, annotations) = try await target.place(lattice, window: auctionWindow) { connection, window in
+                    try await Auction.placeProvider(
                         connection, lattice, reference: reference, link: link, constraints: target.constraints,
-                        window: try CLIValue.duration(auctionWindow, name: "--auction-window"))
-                    annotations = Auction.annotations(target.constraints)
+                        window: window)
                 }
                 let command = StartProviderCommand(
                     providerRef: reference, linkName: link, contractID: contract, configuration: configuration,

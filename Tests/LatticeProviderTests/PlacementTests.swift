@@ -42,23 +42,12 @@ extension ProviderTestHost {
 }
 
 /// Publishes once and decodes every reply that arrives within `window` (an auction, a ping).
-func gather<Reply: Decodable & Sendable>(
+func gather<Reply: Decodable>(
     _ client: NATSConnection, _ subject: String, body: [UInt8], as: Reply.Type, window: Duration = .milliseconds(500)
 ) async throws -> [Reply] {
-    let inbox = "_INBOX.test.\(UUID().uuidString)"
-    let replies = try client.subscribe(to: inbox)
-    try client.publish(body, to: subject, replyTo: inbox)
-    try await client.flush()
-    let collector = Task {
-        var decoded: [Reply] = []
-        for await message in replies {
-            if let reply = try? ControlDecoding.decode(Reply.self, from: message.payload) { decoded.append(reply) }
-        }
-        return decoded
+    try await client.gather(body, to: subject, window: window).compactMap {
+        try? ControlDecoding.decode(Reply.self, from: $0.payload)
     }
-    try await Task.sleep(for: window)
-    await replies.unsubscribe()
-    return await collector.value
 }
 
 /// Invokes `Echo` on an actor in a loop from `workers` tasks until stopped, counting answers and failures.
