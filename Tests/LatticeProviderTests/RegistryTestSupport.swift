@@ -17,14 +17,22 @@ struct RegistryArtifacts {
 
     static func make(actor name: String = "echo") throws -> RegistryArtifacts {
         let actor = try signedActor(name, caps: ["wasmcloud:httpserver"])
-        let binary = [UInt8](try Data(contentsOf: URL(fileURLWithPath: BuiltProducts.path("test-provider"))))
+        let archive = try archive(of: "test-provider", contract: "lattice:test", name: "test")
+        return RegistryArtifacts(actor: actor, archive: (archive.path, archive.key))
+    }
+
+    /// A built provider packed into a signed, gzipped archive (a PAR) in a temp file.
+    static func archive(of product: String, contract: String, name: String) throws -> (
+        path: String, key: String, binaryBytes: Int, archiveBytes: Int
+    ) {
+        let binary = [UInt8](try Data(contentsOf: URL(fileURLWithPath: BuiltProducts.path(product))))
         let key = KeyPair.generate(.service)
         let archive = try ProviderArchive.create(
-            binary: binary, contractID: "lattice:test", name: "test", vendor: "tests", revision: 1,
+            binary: binary, contractID: contract, name: name, vendor: "tests", revision: 1,
             issuer: KeyPair.generate(.account), provider: key, compress: true)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("test-\(UUID()).par.gz").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID()).par.gz").path
         try Data(archive).write(to: URL(fileURLWithPath: path))
-        return RegistryArtifacts(actor: actor, archive: (path, key.publicKey))
+        return (path, key.publicKey, binary.count, archive.count)
     }
 
     /// The sha256 hex of a file: the layer digest a push of it gets.

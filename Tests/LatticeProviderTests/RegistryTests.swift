@@ -291,13 +291,9 @@ struct RegistryTests {
     /// archive, cold (pulled) and then warm (from the cache, the blob not downloaded again).
     @Test func theHTTPServerArchiveStartsColdThenWarmFromTheCache() async throws {
         let registry = try RegistryProcess()
-        let binary = [UInt8](try Data(contentsOf: URL(fileURLWithPath: BuiltProducts.path("httpserver-provider"))))
-        let key = KeyPair.generate(.service)
-        let archive = try ProviderArchive.create(
-            binary: binary, contractID: "wasmcloud:httpserver", name: "httpserver", vendor: "tests", revision: 1,
-            issuer: KeyPair.generate(.account), provider: key, compress: true)
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("httpserver-\(UUID()).par.gz").path
-        try Data(archive).write(to: URL(fileURLWithPath: path))
+        let archive = try RegistryArtifacts.archive(
+            of: "httpserver-provider", contract: "wasmcloud:httpserver", name: "httpserver")
+        let (path, key) = (archive.path, archive.key)
         let reference = "\(registry.address)/tests/httpserver:1"
         try RegistryCLI.push(reference, path)
         let layer = try RegistryArtifacts.layerHex(path)
@@ -315,10 +311,10 @@ struct RegistryTests {
             let ready = await events.waitFor(.providerStarted, count: round, timeout: 60)
             #expect(ready.count == round)
             figures.append(ContinuousClock.now - started)
-            #expect(ready.last?.data["public_key"]?.stringValue == key.publicKey)
+            #expect(ready.last?.data["public_key"]?.stringValue == key)
             if round == 1 {
                 let stop = try RegistryCLI.run(
-                    ["stop", "provider", host.hostID, key.publicKey, "--link", "default", "--nats-url", server.url])
+                    ["stop", "provider", host.hostID, key, "--link", "default", "--nats-url", server.url])
                 #expect(stop.status == 0, "\(stop.output)")
                 #expect(await events.waitFor(.providerStopped, timeout: 20).count == 1)
                 #expect(
@@ -329,7 +325,7 @@ struct RegistryTests {
         }
         #expect(registry.requests("GET", "/v2/tests/httpserver/blobs/sha256:\(layer)") == 1)
         print(
-            "httpserver PAR: binary \(binary.count) bytes, archive \(archive.count) bytes (gzip);"
+            "httpserver PAR: binary \(archive.binaryBytes) bytes, archive \(archive.archiveBytes) bytes (gzip);"
                 + " start → provider_started cold \(figures[0]), warm \(figures[1])")
         await client.close()
     }
