@@ -88,8 +88,10 @@ public actor ShutdownCoordinator {
         let graceful = Task {
             for step in steps {
                 if Task.isCancelled { return }
-                logger.debug("shutdown step: \(step.name)")
+                let stepStart = ContinuousClock.now
                 await step.run(deadline)
+                // With the time each took, so an operator (or a profile of a slow stop) sees where it went.
+                logger.debug("shutdown step: \(step.name) took \(ContinuousClock.now - stepStart)")
             }
             _ = race.fulfil(.graceful)
         }
