@@ -291,6 +291,17 @@ struct PlacementTests {
         #expect(try await scale(0).accepted)
         #expect(await Deadline.eventually(timeout: 10) { (try? await host.inventory(client).actors.isEmpty) == true })
 
+        // A reference that holds another actor than the one named starts nothing.
+        let events = try await Events.record(client)
+        let otherKey = KeyPair.generate(.module).publicKey
+        #expect(
+            try await host.command(
+                client, .scaleActor, ScaleActorCommand(actorID: otherKey, actorRef: echo.path, count: 1)
+            ).accepted)
+        let failed = try #require(await events.waitFor(.actorStartFailed).first)
+        #expect(failed.data["error"]?.stringValue?.contains("holds actor \(echo.key), not \(otherKey)") == true)
+        #expect(try await host.inventory(client).actors.isEmpty)
+
         let bad = try await host.command(
             client, .scaleActor, ScaleActorCommand(actorID: "Mnot-a-key", actorRef: "", count: 1))
         #expect(bad.error.contains("field 'actor_id' must be an actor key (M…)"), "\(bad.error)")

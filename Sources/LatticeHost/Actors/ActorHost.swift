@@ -47,14 +47,18 @@ public actor ActorHost {
 
     public var instanceCount: Int { actors.values.reduce(0) { $0 + $1.instanceIDs.count } }
 
-    /// Starts `count` instances of a signed module; refused modules give `actor_start_failed`.
-    func start(_ command: StartActorCommand) async throws {
+    /// Starts `count` instances of a signed module; refused modules give `actor_start_failed`. With `expectedKey`
+    /// (a scale from nothing), a module of another key is refused before anything starts.
+    func start(_ command: StartActorCommand, expectedKey: String? = nil) async throws {
         guard accepting else { throw HostError.startup("the host is stopping") }
         do {
             // The pull is the only wait: from here to `install` storing the actor nothing suspends, so concurrent
             // starts of one actor add up instead of overwriting each other.
             let (module, pulled) = try await loadModule(command.actorRef)
             let claims = try verifiedClaims(module)
+            if let expectedKey, claims.moduleKey != expectedKey {
+                throw HostError.startup("\(command.actorRef) holds actor \(claims.moduleKey), not \(expectedKey)")
+            }
             var command = command
             if let pulled { command.actorRef = pulled.reference.description }
             let existing = actors[claims.moduleKey]
@@ -101,13 +105,9 @@ public actor ActorHost {
             guard !command.actorRef.isEmpty else {
                 throw HostError.startup("actor \(key) is not running on this host; give actor_ref to start it")
             }
-            let (module, _) = try await loadModule(command.actorRef)
-            let claims = try verifiedClaims(module)
-            guard claims.moduleKey == key else {
-                throw HostError.startup("\(command.actorRef) holds actor \(claims.moduleKey), not \(key)")
-            }
             try await start(
-                StartActorCommand(actorRef: command.actorRef, count: command.count, annotations: command.annotations))
+                StartActorCommand(actorRef: command.actorRef, count: command.count, annotations: command.annotations),
+                expectedKey: key)
             return
         }
         let current = running.instanceIDs.count
