@@ -140,7 +140,7 @@ let package = Package(
         .target(name: "LatticeTesting", dependencies: ["NATSClient"]),
         .testTarget(name: "LatticeConcurrencyTests", dependencies: ["LatticeConcurrency"]),
         .testTarget(name: "LatticeSystemCallsTests", dependencies: ["LatticeSystemCalls"]),
-        .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "LatticeTesting"]),
+        .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "LatticeConcurrency", "LatticeTesting"]),
         .testTarget(
             name: "LatticeCryptoTests",
             dependencies: ["LatticeCrypto"],

@@ -8,8 +8,8 @@ extension NATSConnection {
     ///
     /// Admission runs on cnats' delivery thread as each message arrives, so no unserved buffer builds up in
     /// between, and busy replies go out even while every handler holds a Swift concurrency thread. The returned
-    /// subscription serves by itself (iterating it yields nothing); unsubscribing or draining it stops new
-    /// messages, while admitted ones still run.
+    /// subscription serves by itself (iterating it yields nothing); unsubscribing it stops new messages, while
+    /// admitted ones still run. Draining it (or the connection) returns once the admitted ones have finished too.
     public func serve(
         _ subject: String, queueGroup: String? = nil, pendingByteLimit: Int? = nil,
         admission: InvocationAdmission<NATSMessage>,
@@ -25,7 +25,8 @@ extension NATSConnection {
                 case .queued: break
                 case .busy(let refused, let reason): refuse(refused, reason)
                 }
-            })
+            },
+            settle: { deadline in await gate.idle(before: deadline) })
     }
 }
 
@@ -37,6 +38,14 @@ private final class AdmissionGate: Sendable {
     init(_ admission: InvocationAdmission<NATSMessage>, handle: @escaping @Sendable (NATSMessage) async -> Void) {
         state = Mutex(admission)
         self.handle = handle
+    }
+
+    /// Waits until no handler runs and none waits, or the deadline. A condition, not an event, so it is polled
+    /// (every millisecond); it is awaited only by a drain, after the last message was admitted.
+    func idle(before deadline: ContinuousClock.Instant) async {
+        while state.withLock({ $0.inFlight > 0 || $0.queuedCount > 0 }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
     }
 
     /// One task per slot: it runs its message, then whatever waited, until the queue is empty.

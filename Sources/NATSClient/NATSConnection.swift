@@ -164,7 +164,8 @@ public final class NATSConnection: Sendable {
     /// return quickly. Its sequence is empty and ends when the subscription does.
     func subscribe(
         to subject: String, queueGroup: String?, pendingByteLimit: Int?,
-        deliver: @escaping @Sendable (NATSMessage) -> Void
+        deliver: @escaping @Sendable (NATSMessage) -> Void,
+        settle: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in }
     ) throws -> NATSSubscription {
         let byteLimit = max(1, pendingByteLimit ?? options.pendingByteLimit)
         let (stream, continuation) = AsyncStream.makeStream(of: NATSMessage.self, bufferingPolicy: .bufferingOldest(1))
@@ -174,7 +175,7 @@ public final class NATSConnection: Sendable {
                 deliver(message)
                 return true
             },
-            finish: { continuation.finish() })
+            finish: { continuation.finish() }, settle: settle)
         try attach(box, subject: subject, queueGroup: queueGroup, pendingByteLimit: byteLimit)
         return NATSSubscription(
             subject: subject, queueGroup: queueGroup, box: box, stream: stream,
@@ -218,7 +219,7 @@ public final class NATSConnection: Sendable {
             // rather than risk a callback into freed memory.
             throw NATSError.closed
         }
-        registry.add()
+        registry.add(box)
         box.lease.attach(subscription)
     }
 
@@ -290,8 +291,21 @@ struct ConnectionTeardown: Sendable {
         let lease = self.lease
         callbacks.closeRequested.store(true, ordering: .relaxed)
         if let drainTimeout {
-            let status = lease.withPointer { natsConnection_DrainTimeout($0, drainTimeout.milliseconds) }
-            if status != NATS_OK { await offloadBlocking { _ = lease.withPointer { natsConnection_Close($0) } } }
+            let deadline = ContinuousClock.now + drainTimeout
+            if await drainSubscriptions(until: deadline) {
+                // Every subscription of ours has handed on its last message: what is left of a drain is to flush
+                // what was published, then close. cnats' own drain would do the same, but only after polling
+                // (every 100 ms) for its internal subscriptions too (the JetStream reply inbox), which have no
+                // handler of ours and need no drain.
+                let flushMilliseconds = max(Int64(1), (deadline - .now).milliseconds)
+                await offloadBlocking {
+                    _ = lease.withPointer { natsConnection_FlushTimeout($0, flushMilliseconds) }
+                    _ = lease.withPointer { natsConnection_Close($0) }
+                }
+            } else {
+                let status = lease.withPointer { natsConnection_DrainTimeout($0, drainTimeout.milliseconds) }
+                if status != NATS_OK { await offloadBlocking { _ = lease.withPointer { natsConnection_Close($0) } } }
+            }
         } else {
             await offloadBlocking { _ = lease.withPointer { natsConnection_Close($0) } }
         }
@@ -313,5 +327,15 @@ struct ConnectionTeardown: Sendable {
                 "NATS connection left undestroyed: closed=\(closed), live subscriptions=\(registry.liveCount)")
         }
         signal?.fire()
+    }
+
+    /// Drains every subscription of ours on its own and waits until each has completed; true when all did by
+    /// `deadline` (the connection is then closed after a flush), false to leave it to cnats' connection drain.
+    private func drainSubscriptions(until deadline: ContinuousClock.Instant) async -> Bool {
+        let boxes = registry.live
+        for box in boxes { box.startDrain(timeout: max(.milliseconds(1), deadline - .now)) }
+        for box in boxes where !(await box.completion.fired(before: deadline)) { return false }
+        for box in boxes { await box.settle(deadline) }
+        return true
     }
 }

@@ -79,7 +79,9 @@ public final class NATSSubscription: AsyncSequence, Sendable {
         if let status, status != NATS_OK, status != NATS_INVALID_SUBSCRIPTION, status != NATS_CONNECTION_CLOSED {
             try CStatusFunnel.check(status, "draining subscription on '\(subject)'")
         }
-        let completed = await box.completion.fired(within: timeout + .seconds(1))
+        let deadline = ContinuousClock.now + timeout + .seconds(1)
+        let completed = await box.completion.fired(before: deadline)
         if !completed { throw NATSError.timedOut("draining subscription on '\(subject)'") }
+        await box.settle(deadline)
     }
 }

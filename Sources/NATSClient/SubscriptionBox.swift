@@ -19,6 +19,9 @@ final class SubscriptionBox: Sendable {
     private let deliver: @Sendable (NATSMessage, _ isNoResponders: Bool) -> Bool
     private let finish: @Sendable () -> Void
     let completion = OneShotLatch<Void>()
+    /// Waits (until the deadline) for work the handed-on messages started, after `completion`: a drain is over
+    /// only once what it delivered has been answered.
+    let settle: @Sendable (ContinuousClock.Instant) async -> Void
     private let registry: SubscriptionRegistry
     private let logger: Logger
 
@@ -26,13 +29,15 @@ final class SubscriptionBox: Sendable {
     init(
         subject: String, registry: SubscriptionRegistry, logger: Logger,
         deliver: @escaping @Sendable (NATSMessage, Bool) -> Bool,
-        finish: @escaping @Sendable () -> Void
+        finish: @escaping @Sendable () -> Void,
+        settle: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in }
     ) {
         self.subject = subject
         self.registry = registry
         self.logger = logger
         self.deliver = deliver
         self.finish = finish
+        self.settle = settle
     }
 
     func receive(_ message: NATSMessage, isNoResponders: Bool) {
@@ -53,7 +58,7 @@ final class SubscriptionBox: Sendable {
             let subscription = UncheckedPointer(raw: pointer)
             DispatchQueue.global().async {
                 natsSubscription_Destroy(subscription.raw)
-                registry.remove()
+                registry.remove(self)
                 Unmanaged.passUnretained(self).release()
             }
         }
@@ -62,29 +67,38 @@ final class SubscriptionBox: Sendable {
     func unsubscribe() {
         lease.withPointer { _ = natsSubscription_Unsubscribe($0) }
     }
+
+    /// Starts a drain; `completion` fires once every message already received has been handed on.
+    func startDrain(timeout: Duration) {
+        lease.withPointer { _ = natsSubscription_DrainTimeout($0, timeout.milliseconds) }
+    }
 }
 
 /// Counts subscriptions whose cnats object still exists, so a connection is destroyed after them.
 final class SubscriptionRegistry: Sendable {
-    private let state = Mutex<(live: Int, waiters: [@Sendable () -> Void])>((0, []))
+    private let state = Mutex<(live: [ObjectIdentifier: SubscriptionBox], waiters: [@Sendable () -> Void])>(
+        ([:], []))
 
-    func add() { state.withLock { $0.live += 1 } }
+    func add(_ box: SubscriptionBox) { state.withLock { $0.live[ObjectIdentifier(box)] = box } }
 
-    func remove() {
+    func remove(_ box: SubscriptionBox) {
         let waiters = state.withLock { state -> [@Sendable () -> Void] in
-            state.live -= 1
-            guard state.live == 0 else { return [] }
+            state.live[ObjectIdentifier(box)] = nil
+            guard state.live.isEmpty else { return [] }
             defer { state.waiters = [] }
             return state.waiters
         }
         for waiter in waiters { waiter() }
     }
 
-    var liveCount: Int { state.withLock { $0.live } }
+    /// The subscriptions whose cnats object still exists.
+    var live: [SubscriptionBox] { state.withLock { Array($0.live.values) } }
+
+    var liveCount: Int { state.withLock { $0.live.count } }
 
     func onEmpty(_ waiter: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { state -> Bool in
-            if state.live == 0 { return true }
+            if state.live.isEmpty { return true }
             state.waiters.append(waiter)
             return false
         }

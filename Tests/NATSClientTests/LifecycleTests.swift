@@ -1,6 +1,8 @@
 import Foundation
+import LatticeConcurrency
 import LatticeTesting
 import NATSClient
+import Synchronization
 import Testing
 
 @Suite("NATSClient drain, reconnect and teardown", .serialized)
@@ -39,6 +41,46 @@ struct LifecycleTests {
         for await event in events where event == .closed { sawClosed = true }
         #expect(sawClosed)
         await publisher.close()
+    }
+
+    /// A drain is over only once what it delivered is answered: requests admitted to a served subscription whose
+    /// handlers take 200 ms all get their replies, although the drain closes without cnats' 100 ms polling.
+    @Test func aConnectionDrainWaitsForServedHandlersAndFlushesTheirReplies() async throws {
+        let server = try NATSServerProcess()
+        let requester = try await connect(server, name: "requester")
+        let serving = try await connect(server, name: "serving")
+        let started = Atomic(0)
+        let subscription = try serving.serve(
+            "slow", admission: InvocationAdmission(maxInFlight: 10),
+            handle: { message in
+                started.add(1, ordering: .relaxed)
+                try? await Task.sleep(for: .milliseconds(200))
+                if let reply = message.replyTo { try? serving.publish(message.payload, to: reply) }
+            },
+            refuse: { _, _ in })
+        try await serving.flush()
+        let replies = Task {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<10 {
+                    group.addTask {
+                        let payload = Array("r\(index)".utf8)
+                        let reply = try await requester.request(payload, to: "slow", timeout: .seconds(5))
+                        return reply.payload == payload
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+        }
+        // Drain once all ten handlers run (each still has most of its 200 ms to go).
+        #expect(await Deadline.eventually(timeout: 5) { started.load(ordering: .relaxed) == 10 })
+        let drainStarted = ContinuousClock.now
+        try await serving.drain()
+        let took = ContinuousClock.now - drainStarted
+        #expect(try await replies.value == 10)
+        #expect(serving.status == .closed)
+        #expect(took >= .milliseconds(100), "the drain returned before the handlers finished (\(took))")
+        _ = subscription
+        await requester.close()
     }
 
     @Test func reconnectsAfterServerRestartAndResubscribes() async throws {
