@@ -145,6 +145,32 @@ public enum LinkLimits {
     }
 }
 
+/// The optional body of `get.links` (our extension, DESIGN §9 style): only the links of one provider and link
+/// name. A provider asks this way at start, so its answer stays small however many links the lattice has; an
+/// empty body (what wash and older clients send) still means every link, and a host that predates the filter
+/// answers every link, which the provider filters again.
+public struct LinkQuery: Codable, Sendable, Equatable {
+    public var providerID: String?
+    public var linkName: String?
+
+    enum CodingKeys: String, CodingKey {
+        case providerID = "provider_id"
+        case linkName = "link_name"
+    }
+
+    public init(providerID: String? = nil, linkName: String? = nil) {
+        self.providerID = providerID
+        self.linkName = linkName
+    }
+
+    /// No filter at all: every link.
+    public var isEmpty: Bool { providerID == nil && linkName == nil }
+
+    public func matches(_ link: LinkDefinition) -> Bool {
+        (providerID.map { $0 == link.providerID } ?? true) && (linkName.map { $0 == link.linkName } ?? true)
+    }
+}
+
 /// The reply to `get.links`.
 public struct LinkDefinitionList: Codable, Sendable, Equatable {
     public var links: [LinkDefinition]

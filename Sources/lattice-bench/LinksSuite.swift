@@ -29,7 +29,7 @@ enum LinksSuite {
     static func putLinks(_ bucket: NATSKeyValue, from: Int, to: Int) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in from..<to {
-                if index - from >= 16 { try await group.next() }
+                if index - from >= 16 { _ = try await group.next() }
                 group.addTask {
                     let link = LinkDefinition(
                         actorID: KeyPair.generate(.module).publicKey, providerID: KeyPair.generate(.service).publicKey,

@@ -9,7 +9,7 @@ if let unknown = suites.first(where: { !all.contains($0) }) {
     BenchExit.fail("unknown suite '\(unknown)'; known: \(all.joined(separator: ", "))", status: 2)
 }
 // Checked before any suite runs, so a missing folder costs a line, not a crypto run and then a trap.
-if suites.contains(where: BenchActors.suites.contains), case .failure(let missing) = BenchActors.folder {
+if suites.contains(where: { BenchActors.suites.contains($0) }), case .failure(let missing) = BenchActors.folder {
     BenchExit.fail(missing.description)
 }
 do {

@@ -11,9 +11,11 @@ enum LinkReader {
     /// The links sorted by storage key, or one line naming both ways that failed.
     static func links(_ connection: NATSConnection, _ lattice: LatticeOptions) async throws -> [LinkDefinition] {
         let name = "LATTICEDATA_\(lattice.subjects.lattice)"
+        // Reading the bucket is a stream of messages, not one request: it gets at least 10 s.
+        let timeout = max(try lattice.timeout, .seconds(10))
         let bucketFailure: any Error
         do {
-            return try await fromBucket(connection, name, timeout: max(try lattice.timeout, .seconds(10)))
+            return try await fromBucket(connection, name, timeout: timeout)
         } catch {
             bucketFailure = error
         }

@@ -11,6 +11,7 @@ struct BenchActorsFolderTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let executable = folder + "/lattice-bench"
         try FileManager.default.copyItem(atPath: BuiltProducts.path("lattice-bench"), toPath: executable)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: executable)
         return (folder, executable)
     }
 

@@ -101,6 +101,13 @@ struct LinkScaleTests {
                 "get.links → host, \(Self.total) links: error ack in \(String(format: "%.1f", seconds * 1000)) ms: \(ack.error)"
             )
         }
+
+        // (c) A provider asks only for its own links (LinkQuery), which fits at any scale.
+        let one = try #require(listed.links.first)
+        let filtered = try await client.request(
+            ControlDecoding.encode(LinkQuery(providerID: one.providerID, linkName: one.linkName)),
+            to: Subjects().getLinks, timeout: .seconds(30))
+        #expect(try ControlDecoding.decode(LinkDefinitionList.self, from: filtered.payload).links == [one])
         await client.close()
         _ = host
     }

@@ -172,8 +172,16 @@ final class ControlInterface: Sendable {
     /// The links from the host's table; a list too large for one message names the bucket to read instead.
     private func answerLinks(_ message: NATSMessage, _ once: OneReply) async {
         let links = host.links
+        let query: LinkQuery
         do {
-            let (count, encoded) = try await links.reply()
+            let blank = message.payload.allSatisfy { [0x20, 0x09, 0x0A, 0x0D].contains($0) }
+            query = blank ? LinkQuery() : try ControlDecoding.decode(LinkQuery.self, from: message.payload)
+        } catch {
+            reply(message, once, .rejected("invalid get.links filter: \(error)"))
+            return
+        }
+        do {
+            let (count, encoded) = try await links.reply(query)
             let bucket = await links.bucketName
             send(message, once, encoded) { size, limit in
                 "get.links: \(count) links make a reply of \(size) bytes, over the server's max payload of \(limit) bytes; read the \(bucket) bucket directly (lattice get links does)"

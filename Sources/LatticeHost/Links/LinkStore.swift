@@ -14,6 +14,8 @@ public actor LinkStore {
     private var lastAttempt: ContinuousClock.Instant?
     private let table = LinkTable()
     private var watch: NATSKeyValueWatch?
+    /// Set while a watch is being opened, so two reads arriving together do not open two.
+    private var startingWatch = false
     private var closing = false
     /// A bucket revision the watch never delivered (a message removed from the stream, say): not waited for again.
     private var unreachableRevision: UInt64?
@@ -45,7 +47,9 @@ public actor LinkStore {
     }
 
     private func startWatch() async {
-        guard watch == nil, !closing, let bucket else { return }
+        guard watch == nil, !startingWatch, !closing, let bucket else { return }
+        startingWatch = true
+        defer { startingWatch = false }
         table.reset()
         let table = self.table
         do {
@@ -113,9 +117,13 @@ public actor LinkStore {
         try await current().links
     }
 
-    /// The `get.links` reply, encoded once per change of the table and reused until the next.
-    func reply() async throws -> (count: Int, encoded: [UInt8]) {
+    /// The `get.links` reply; the whole list is encoded once per change of the table and reused until the next.
+    func reply(_ query: LinkQuery = LinkQuery()) async throws -> (count: Int, encoded: [UInt8]) {
         let (links, generation) = try await current()
+        guard query.isEmpty else {
+            let matching = links.filter(query.matches)
+            return (matching.count, ControlDecoding.encode(LinkDefinitionList(links: matching)))
+        }
         if let generation, let cached = encodedReply, cached.generation == generation {
             return (cached.count, cached.bytes)
         }

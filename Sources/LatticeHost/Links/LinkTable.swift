@@ -37,7 +37,7 @@ final class LinkTable: Sendable {
                 if !LatticeDataKey.isArtifactRecord(key), (state.links[key]?.revision ?? 0) < revision {
                     // A value that is not a link replaces the link it overwrote, as a reader of the bucket sees it.
                     let link = try? ControlDecoding.decode(LinkDefinition.self, from: value)
-                    state.links[key] = link.map { (revision, $0) }
+                    state.links[key] = link.map { (revision: revision, link: $0) }
                     state.sorted = nil
                     state.generation += 1
                 }
@@ -69,10 +69,10 @@ final class LinkTable: Sendable {
 
     /// The links sorted by storage key, and the generation they belong to; nil until the watch has caught up.
     func snapshot() -> (links: [LinkDefinition], generation: UInt64)? {
-        state.withLock { state in
+        state.withLock { state -> (links: [LinkDefinition], generation: UInt64)? in
             guard state.caughtUp else { return nil }
             if let sorted = state.sorted { return (sorted, state.generation) }
-            let sorted = state.links.sorted { $0.key < $1.key }.map(\.value.link)
+            let sorted = state.links.sorted { $0.key < $1.key }.map { $0.value.link }
             state.sorted = sorted
             return (sorted, state.generation)
         }
