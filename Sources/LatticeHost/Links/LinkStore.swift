@@ -19,7 +19,6 @@ public actor LinkStore {
     private var closing = false
     /// A bucket revision the watch never delivered (a message removed from the stream, say): not waited for again.
     private var unreachableRevision: UInt64?
-    private var encodedReply: (generation: UInt64, count: Int, bytes: [UInt8])?
     /// How long a read waits for the watch to deliver the bucket's newest write before it answers without it.
     static let catchUpLimit: Duration = .seconds(2)
 
@@ -118,17 +117,18 @@ public actor LinkStore {
     }
 
     /// The `get.links` reply; the whole list is encoded once per change of the table and reused until the next.
-    func reply(_ query: LinkQuery = LinkQuery()) async throws -> (count: Int, encoded: [UInt8]) {
+    ///
+    /// Encoding runs off the actor, on the caller's task: thousands of links take milliseconds to encode, and the
+    /// invocation router asks this actor for a link on every `__host_call`.
+    nonisolated func reply(_ query: LinkQuery = LinkQuery()) async throws -> (count: Int, encoded: [UInt8]) {
         let (links, generation) = try await current()
         guard query.isEmpty else {
             let matching = links.filter(query.matches)
             return (matching.count, ControlDecoding.encode(LinkDefinitionList(links: matching)))
         }
-        if let generation, let cached = encodedReply, cached.generation == generation {
-            return (cached.count, cached.bytes)
-        }
+        if let generation, let cached = table.encodedReply(generation: generation) { return cached }
         let bytes = ControlDecoding.encode(LinkDefinitionList(links: links))
-        if let generation { encodedReply = (generation, links.count, bytes) }
+        if let generation { table.keep(encodedReply: bytes, count: links.count, generation: generation) }
         return (links.count, bytes)
     }
 
@@ -138,9 +138,11 @@ public actor LinkStore {
         if watch != nil {
             let newest = try await bucket.lastRevision()
             let target = newest == unreachableRevision ? 0 : newest
+            let before = table.appliedRevision
             let reached = await table.wait(forRevision: target, timeout: Self.catchUpLimit)
             if let snapshot = table.snapshot() {
-                if !reached {
+                // Only a watch that delivered nothing while we waited is idle, so that revision is not coming.
+                if !reached && table.appliedRevision == before {
                     unreachableRevision = newest
                     host.logger.debug("the watch of \(bucketName) has not delivered revision \(newest); not waiting")
                 }

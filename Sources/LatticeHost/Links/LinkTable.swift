@@ -23,6 +23,8 @@ final class LinkTable: Sendable {
         /// Bumped on every change, so a reply encoded for one generation is reused until the next.
         var generation: UInt64 = 0
         var waiters: [(revision: UInt64, latch: OneShotLatch<Void>)] = []
+        /// The whole list as `get.links` sends it, for `generation`.
+        var encoded: (generation: UInt64, count: Int, bytes: [UInt8])?
     }
 
     private let state = Mutex(State())
@@ -56,6 +58,24 @@ final class LinkTable: Sendable {
         for latch in woken { latch.fulfil(()) }
     }
 
+    /// The newest bucket revision delivered so far.
+    var appliedRevision: UInt64 { state.withLock { $0.applied } }
+
+    /// The encoded whole list of `generation`, if it was kept.
+    func encodedReply(generation: UInt64) -> (count: Int, bytes: [UInt8])? {
+        state.withLock { state -> (count: Int, bytes: [UInt8])? in
+            guard let encoded = state.encoded, encoded.generation == generation else { return nil }
+            return (encoded.count, encoded.bytes)
+        }
+    }
+
+    /// Keeps the encoded whole list of `generation` until the next change.
+    func keep(encodedReply bytes: [UInt8], count: Int, generation: UInt64) {
+        state.withLock { state in
+            if state.generation == generation { state.encoded = (generation, count, bytes) }
+        }
+    }
+
     /// Forgets everything before a new watch replays the bucket.
     func reset() {
         state.withLock { state in
@@ -63,6 +83,7 @@ final class LinkTable: Sendable {
             state.applied = 0
             state.caughtUp = false
             state.sorted = nil
+            state.encoded = nil
             state.generation += 1
         }
     }
