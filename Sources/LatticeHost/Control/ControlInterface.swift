@@ -175,7 +175,7 @@ final class ControlInterface: Sendable {
         let query: LinkQuery
         do {
             let blank = message.payload.allSatisfy { [0x20, 0x09, 0x0A, 0x0D].contains($0) }
-            query = blank ? LinkQuery() : try ControlDecoding.decode(LinkQuery.self, from: message.payload)
+            query = try blank ? LinkQuery() : ControlDecoding.decode(LinkQuery.self, from: message.payload)
         } catch {
             reply(message, once, .rejected("invalid get.links filter: \(error)"))
             return

@@ -32,13 +32,18 @@ final class LinkTable: Sendable {
     /// Applies one change from the watch; values that are not link definitions are skipped, but their revision
     /// still counts as seen.
     func apply(_ change: NATSKeyValueChange) {
+        // Decoded before taking the lock, which readers share.
+        var decoded: LinkDefinition?
+        if case .put(let key, let value, _) = change, !LatticeDataKey.isArtifactRecord(key) {
+            decoded = try? ControlDecoding.decode(LinkDefinition.self, from: value)
+        }
+        let link = decoded
         let woken = state.withLock { state -> [OneShotLatch<Void>] in
             switch change {
-            case .put(let key, let value, let revision):
+            case .put(let key, _, let revision):
                 state.applied = max(state.applied, revision)
                 if !LatticeDataKey.isArtifactRecord(key), (state.links[key]?.revision ?? 0) < revision {
                     // A value that is not a link replaces the link it overwrote, as a reader of the bucket sees it.
-                    let link = try? ControlDecoding.decode(LinkDefinition.self, from: value)
                     state.links[key] = link.map { (revision: revision, link: $0) }
                     state.sorted = nil
                     state.generation += 1
