@@ -126,7 +126,9 @@ public actor LinkStore {
             let matching = links.filter(query.matches)
             return (matching.count, ControlDecoding.encode(LinkDefinitionList(links: matching)))
         }
-        if let generation, let cached = table.encodedReply(generation: generation) { return (cached.count, cached.bytes) }
+        if let generation, let cached = table.encodedReply(generation: generation) {
+            return (cached.count, cached.bytes)
+        }
         let bytes = ControlDecoding.encode(LinkDefinitionList(links: links))
         if let generation { table.keep(encodedReply: bytes, count: links.count, generation: generation) }
         return (links.count, bytes)
