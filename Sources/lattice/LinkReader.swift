@@ -31,10 +31,10 @@ enum LinkReader {
         -> [LinkDefinition]
     {
         let bucket = try await NATSKeyValue.open(connection, bucket: name, create: false)
-        return try await bucket.entries(timeout: timeout)
+        let stored = try await bucket.entries(timeout: timeout)
             .filter { !LatticeDataKey.isArtifactRecord($0.key) }
             .sorted { $0.key < $1.key }
-            .compactMap { try? ControlDecoding.decode(LinkDefinition.self, from: $0.value) }
+        return LinkDefinition.decodeAll(stored.map(\.value))
     }
 
     /// The links a host answers on `get.links`; its refusal (a list too large for one message, say) is the error.
