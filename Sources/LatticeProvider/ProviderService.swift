@@ -139,7 +139,10 @@ final class ProviderService: Sendable {
     /// Asks the lattice for this provider's links once subscribed, for any stored while it was starting.
     func catchUpOnLinks() async {
         do {
-            let reply = try await context.connection.request([], to: context.subjects.getLinks, timeout: .seconds(2))
+            // Only this provider's links: the whole list may not fit in one message.
+            let query = LinkQuery(providerID: data.providerKey, linkName: data.linkName)
+            let reply = try await context.connection.request(
+                ControlDecoding.encode(query), to: context.subjects.getLinks, timeout: .seconds(2))
             let stored = try ControlDecoding.decode(LinkDefinitionList.self, from: reply.payload)
             for link in stored.links where link.providerID == data.providerKey && link.linkName == data.linkName {
                 await deliver(link)

@@ -13,15 +13,18 @@ public final class ManagedProcess: @unchecked Sendable {
     public var pid: Int32 { process.processIdentifier }
     public var isRunning: Bool { process.isRunning }
 
-    /// Starts `executable`; `environment` is added to this process's environment.
+    /// Starts `executable`; `environment` is added to this process's environment, and `currentDirectory` (else
+    /// this process's) is where it runs.
     public init(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], withStdin: Bool = false
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], withStdin: Bool = false,
+        currentDirectory: String? = nil
     ) throws {
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("lattice-test-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let output = try FileHandle(forWritingTo: logFile)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = output
         process.standardError = output

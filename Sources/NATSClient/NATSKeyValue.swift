@@ -25,10 +25,11 @@ public final class NATSKeyValue: Sendable {
         jsCtx_Destroy(context.raw)
     }
 
-    /// Opens `bucket`, creating it (history 1) when it does not exist yet.
-    public static func open(_ connection: NATSConnection, bucket: String, replicas: Int = 1) async throws
-        -> NATSKeyValue
-    {
+    /// Opens `bucket`, creating it (history 1) when it does not exist yet, unless `create` is false (a reader
+    /// that must not create a bucket with its own settings, such as `lattice get links`).
+    public static func open(
+        _ connection: NATSConnection, bucket: String, replicas: Int = 1, create: Bool = true
+    ) async throws -> NATSKeyValue {
         let pointers = try await offloadBlocking { () throws -> (UncheckedPointer, UncheckedPointer) in
             let made = try connection.lease.withPointer { nc throws -> (UncheckedPointer, UncheckedPointer) in
                 var js: OpaquePointer?
@@ -36,7 +37,7 @@ public final class NATSKeyValue: Sendable {
                 guard let js else { throw NATSError.closed }
                 var kv: OpaquePointer?
                 var status = js_KeyValue(&kv, js, bucket)
-                if status != NATS_OK {
+                if status != NATS_OK && create {
                     var config = kvConfig()
                     kvConfig_Init(&config)
                     status = bucket.withCString { name in
@@ -57,6 +58,69 @@ public final class NATSKeyValue: Sendable {
             return made
         }
         return NATSKeyValue(bucket: bucket, connection: connection, context: pointers.0, store: pointers.1)
+    }
+
+    /// The bucket stream's last sequence: the revision of the newest write, delete included. A reader that has
+    /// seen this revision through a watch has seen every write acknowledged before this call.
+    public func lastRevision() async throws -> UInt64 {
+        let context = self.context
+        let stream = "KV_\(bucket)"
+        return try await offloadBlocking { () throws -> UInt64 in
+            var info: UnsafeMutablePointer<jsStreamInfo>?
+            var code = jsErrCode(0)
+            try CStatusFunnel.check(
+                js_GetStreamInfo(&info, context.raw, stream, nil, &code), "reading the state of stream '\(stream)'")
+            guard let info else { return 0 }
+            defer { jsStreamInfo_Destroy(info) }
+            return info.pointee.State.LastSeq
+        }
+    }
+
+    /// Watches every key: first each live value (and delete marker) the bucket holds, then `.caughtUp`, then
+    /// every change as it happens. `handler` runs on the watch's own thread, one change at a time; `ended`
+    /// runs once when the watch ends, with the error unless `stop()` ended it.
+    public func watchAll(
+        _ handler: @escaping @Sendable (NATSKeyValueChange) -> Void,
+        ended: @escaping @Sendable (NATSError?) -> Void = { _ in }
+    ) async throws -> NATSKeyValueWatch {
+        let store = self.store
+        let watcher = try await offloadBlocking { () throws -> UncheckedPointer in
+            var watcher: OpaquePointer?
+            try CStatusFunnel.check(kvStore_WatchAll(&watcher, store.raw, nil), "watching bucket '\(self.bucket)'")
+            guard let watcher else { throw NATSError.closed }
+            return UncheckedPointer(raw: watcher)
+        }
+        let watch = NATSKeyValueWatch(watcher: watcher.raw)
+        watch.run(bucket: self, handler: handler, ended: ended)
+        return watch
+    }
+
+    /// Every live key with its value and revision, read in one pass of a watch (one stream of messages, not a
+    /// request per key), in no particular order. Fails when the bucket has not been read whole within `timeout`.
+    public func entries(timeout: Duration = .seconds(10)) async throws -> [NATSKeyValueEntry] {
+        let store = self.store
+        let bucket = self.bucket
+        let deadline = ContinuousClock.now + timeout
+        return try await offloadBlocking { () throws -> [NATSKeyValueEntry] in
+            var options = kvWatchOptions()
+            kvWatchOptions_Init(&options)
+            options.IgnoreDeletes = true
+            var watcher: OpaquePointer?
+            try CStatusFunnel.check(kvStore_WatchAll(&watcher, store.raw, &options), "reading bucket '\(bucket)'")
+            guard let watcher else { throw NATSError.closed }
+            defer { kvWatcher_Destroy(watcher) }
+            var found: [NATSKeyValueEntry] = []
+            while true {
+                let left = max(1, (deadline - .now).milliseconds)
+                var entry: OpaquePointer?
+                try CStatusFunnel.check(kvWatcher_Next(&entry, watcher, left), "reading bucket '\(bucket)'")
+                guard let entry else { return found }
+                defer { kvEntry_Destroy(entry) }
+                if case .put(let key, let value, let revision) = NATSKeyValueWatch.change(entry) {
+                    found.append(NATSKeyValueEntry(key: key, value: value, revision: revision))
+                }
+            }
+        }
     }
 
     @discardableResult
@@ -105,5 +169,18 @@ public final class NATSKeyValue: Sendable {
             defer { kvKeysList_Destroy(&list) }
             return (0..<Int(list.Count)).compactMap { index in list.Keys[index].map { String(cString: $0) } }
         }
+    }
+}
+
+/// One live key of a bucket as `NATSKeyValue.entries` reads it.
+public struct NATSKeyValueEntry: Sendable, Equatable {
+    public let key: String
+    public let value: [UInt8]
+    public let revision: UInt64
+
+    public init(key: String, value: [UInt8], revision: UInt64) {
+        self.key = key
+        self.value = value
+        self.revision = revision
     }
 }

@@ -59,7 +59,7 @@ struct BenchLattice {
     func startActor(_ name: String, caps: [String] = [], count: Int = 1) async throws -> String {
         let key = KeyPair.generate(.module)
         let module = [UInt8](
-            try Data(contentsOf: URL(fileURLWithPath: BenchProducts.repositoryFile("actors/\(name).wasm"))))
+            try Data(contentsOf: URL(fileURLWithPath: BenchActors.file(name))))
         let signed = try ActorClaims.sign(
             module: module, name: name, capabilities: caps, issuer: KeyPair.generate(.account), module: key)
         let path = "\(work)/\(name)_s.wasm"

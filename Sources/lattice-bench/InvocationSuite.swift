@@ -100,16 +100,3 @@ enum InvocationSuite {
         Figure(name: name, value: run.rate, unit: "req/s", note: note).print()
     }
 }
-
-extension BenchProducts {
-    /// A file of the repository, found from the benchmark's own location (`.build/<config>/`).
-    static func repositoryFile(_ relative: String) -> String {
-        var folder = URL(fileURLWithPath: path("lattice-bench")).deletingLastPathComponent()
-        while folder.path != "/"
-            && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(relative).path)
-        {
-            folder = folder.deletingLastPathComponent()
-        }
-        return folder.appendingPathComponent(relative).path
-    }
-}

@@ -1,18 +1,29 @@
-// `lattice-bench [suite…]`: prints figures next to the raw limits measured in the same run.
+// `lattice-bench [--actors DIR] [suite…]`: prints figures next to the raw limits measured in the same run.
 // Build it in release: `swift run -c release lattice-bench crypto`.
 import Foundation
 
-let suites = Array(CommandLine.arguments.dropFirst())
-let all = ["crypto", "invocations", "http", "startup", "shutdown"]
-for suite in suites.isEmpty ? all : suites {
-    switch suite {
-    case "crypto": try CryptoSuite.run(operations: BenchScale.scaled(100_000))
-    case "startup": try await StartupSuite.run()
-    case "invocations": try await InvocationSuite.run(total: BenchScale.scaled(4000))
-    case "http": try await HTTPSuite.run()
-    case "shutdown": try await ShutdownSuite.run()
-    default:
-        print("unknown suite '\(suite)'; known: \(all.joined(separator: ", "))")
-        exit(2)
+let all = ["crypto", "invocations", "http", "startup", "shutdown", "links"]
+let requested = BenchArguments.current.suites
+let suites = requested.isEmpty ? all : requested
+if let unknown = suites.first(where: { !all.contains($0) }) {
+    BenchExit.fail("unknown suite '\(unknown)'; known: \(all.joined(separator: ", "))", status: 2)
+}
+// Checked before any suite runs, so a missing folder costs a line, not a crypto run and then a trap.
+if suites.contains(where: { BenchActors.suites.contains($0) }), case .failure(let missing) = BenchActors.folder {
+    BenchExit.fail(missing.description)
+}
+do {
+    for suite in suites {
+        switch suite {
+        case "crypto": try CryptoSuite.run(operations: BenchScale.scaled(100_000))
+        case "startup": try await StartupSuite.run()
+        case "invocations": try await InvocationSuite.run(total: BenchScale.scaled(4000))
+        case "http": try await HTTPSuite.run()
+        case "shutdown": try await ShutdownSuite.run()
+        case "links": try await LinksSuite.run()
+        default: break
+        }
     }
+} catch {
+    BenchExit.fail("\(error)")
 }

@@ -117,6 +117,12 @@ func controlRequest<T: Decodable>(
     } catch let error as NATSError where error.kind == .noResponders || error.kind == .timeout {
         throw CLIError("no answer from \(who): unknown host, or it is not on this lattice")
     }
+    // A host that cannot send the data (a reply over the server's max payload, a time limit) sends an error ack.
+    if T.self != CommandAck.self, let ack = try? ControlDecoding.decode(CommandAck.self, from: reply.payload),
+        !ack.accepted
+    {
+        throw CLIError("\(who) refused: \(ack.error)")
+    }
     return try ControlDecoding.decode(T.self, from: reply.payload)
 }
 

@@ -57,15 +57,12 @@ struct LinkCommand: ParsableCommand {
             try await runReportingErrors { try await Self.list(lattice, json: json) }
         }
 
-        /// The links as a table on a terminal, else as JSON (what scripts and the chaos test parse).
+        /// The links as a table on a terminal, else as JSON (what scripts and the chaos test parse), read from the
+        /// link bucket (`LinkReader`).
         static func list(_ lattice: LatticeOptions, json: Bool) async throws {
             let connection = try await lattice.connect()
             defer { Task { await connection.close() } }
-            let reply = try await connection.request([], to: lattice.subjects.getLinks, timeout: try lattice.timeout)
-            if let ack = try? ControlDecoding.decode(CommandAck.self, from: reply.payload), !ack.accepted {
-                throw CLIError("get links refused: \(ack.error)")
-            }
-            let list = try ControlDecoding.decode(LinkDefinitionList.self, from: reply.payload)
+            let list = LinkDefinitionList(links: try await LinkReader.links(connection, lattice))
             if Output.mode(json: json) == .table {
                 Output.write(list.links.isEmpty ? "no links\n" : LinkTables.links(list.links).rendered)
             } else {

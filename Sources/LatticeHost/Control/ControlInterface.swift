@@ -83,8 +83,9 @@ final class ControlInterface: Sendable {
         let finished = await TimeLimit.run(within: limit) { await self.handle(message, once) }
         guard !finished, let (command, _) = subjects.parse(message.subject) else { return }
         logger.warning("control command \(command.rawValue) on \(message.subject) timed out after \(limit)")
-        // Ping, inventory and link queries answer with data, not an ack; their requester times out.
-        guard ![.ping, .inventory, .getLinks, .auctionActor, .auctionProvider].contains(command) else { return }
+        // Pings and auctions are gathered from every host, so an ack there would read as a host's answer: their
+        // requester waits out its window. Every other requester gets the error instead of a timeout.
+        guard ![.ping, .auctionActor, .auctionProvider].contains(command) else { return }
         reply(message, once, .rejected("\(command.rawValue) timed out after \(limit)"))
     }
 
@@ -101,7 +102,7 @@ final class ControlInterface: Sendable {
         case .ping:
             await answerPing(message, once)
         case .inventory:
-            await answer(message, once, with: host.inventory())
+            await answer(message, once, with: host.inventory(), what: "inventory of host \(host.identity.hostID)")
         case .stopHost:
             handleStop(message, once)
         case .auctionActor:
@@ -109,11 +110,7 @@ final class ControlInterface: Sendable {
         case .auctionProvider:
             await answerAuction(message, once) { (request: ProviderAuctionRequest) in await self.host.bid(request) }
         case .getLinks:
-            do {
-                await answer(message, once, with: LinkDefinitionList(links: try await host.links.all()))
-            } catch {
-                reply(message, once, .rejected("\(error)"))
-            }
+            await answerLinks(message, once)
         default:
             guard await host.state.acceptingCommands else {
                 reply(message, once, .rejected("host \(host.identity.hostID) is stopping and takes no new commands"))
@@ -154,7 +151,7 @@ final class ControlInterface: Sendable {
         do {
             let request = try ControlDecoding.decode(Request.self, from: message.payload)
             guard let offer = try await bid(request) else { return }
-            await answer(message, once, with: offer)
+            await answer(message, once, with: offer, what: "bid")
         } catch {
             logger.debug("ignored an auction on \(message.subject): \(error)")
         }
@@ -168,16 +165,66 @@ final class ControlInterface: Sendable {
             friendlyName: identity.friendlyName, uptimeSeconds: await state.uptimeSeconds,
             version: Host.version, clusterIssuers: identity.clusterIssuers, latticePrefix: subjects.lattice,
             cordoned: await state.cordoned)
-        await answer(message, once, with: ping)
+        await answer(message, once, with: ping, what: "ping")
         await host.publishHeartbeat()
     }
 
-    private func answer<T: Encodable>(_ message: NATSMessage, _ once: OneReply, with value: T) async {
-        guard let replyTo = message.replyTo, once.claim() else { return }
+    /// The links from the host's table; a list too large for one message names the bucket to read instead.
+    private func answerLinks(_ message: NATSMessage, _ once: OneReply) async {
+        let links = host.links
+        let query: LinkQuery
         do {
-            try host.connection.publish(ControlDecoding.encode(value), to: replyTo)
+            let blank = message.payload.allSatisfy { [0x20, 0x09, 0x0A, 0x0D].contains($0) }
+            query = try blank ? LinkQuery() : ControlDecoding.decode(LinkQuery.self, from: message.payload)
+        } catch {
+            reply(message, once, .rejected("invalid get.links filter: \(error)"))
+            return
+        }
+        do {
+            let (count, encoded) = try await links.reply(query)
+            let bucket = await links.bucketName
+            send(message, once, encoded) { size, limit in
+                "get.links: \(count) links make a reply of \(size) bytes, over the server's max payload of \(limit) bytes; read the \(bucket) bucket directly (lattice get links does)"
+            }
+        } catch {
+            reply(message, once, .rejected("\(error)"))
+        }
+    }
+
+    private func answer<T: Encodable>(_ message: NATSMessage, _ once: OneReply, with value: T, what: String) async {
+        send(message, once, ControlDecoding.encode(value)) { size, limit in
+            "the \(what) reply is \(size) bytes, over the server's max payload of \(limit) bytes"
+        }
+    }
+
+    /// Every data reply goes out here: the data when it fits the server's max payload, else an error ack that says
+    /// why (`tooLarge(size, limit)`), and an error ack as well when publishing fails. The requester gets an answer
+    /// either way instead of waiting out its timeout while only the host's log knows what happened.
+    private func send(
+        _ message: NATSMessage, _ once: OneReply, _ encoded: [UInt8], tooLarge: (Int, Int) -> String
+    ) {
+        guard let replyTo = message.replyTo, once.claim() else { return }
+        let limit = host.connection.maxPayload
+        if limit > 0, encoded.count > limit {
+            let refusal = CommandAck.rejected(tooLarge(encoded.count, limit))
+            logger.notice("refused \(message.subject): \(refusal.error)")
+            publishAck(refusal, to: replyTo, for: message)
+            return
+        }
+        do {
+            try host.connection.publish(encoded, to: replyTo)
         } catch {
             logger.warning("could not reply on \(message.subject): \(error)")
+            publishAck(
+                .rejected("could not send the reply (\(encoded.count) bytes): \(error)"), to: replyTo, for: message)
+        }
+    }
+
+    private func publishAck(_ ack: CommandAck, to replyTo: String, for message: NATSMessage) {
+        do {
+            try host.connection.publish(ack.encoded(), to: replyTo)
+        } catch {
+            logger.warning("could not acknowledge \(message.subject): \(error)")
         }
     }
 
@@ -185,11 +232,7 @@ final class ControlInterface: Sendable {
         guard once.claim() else { return }
         if !ack.accepted { logger.notice("refused \(message.subject): \(ack.error)") }
         guard let replyTo = message.replyTo else { return }
-        do {
-            try host.connection.publish(ack.encoded(), to: replyTo)
-        } catch {
-            logger.warning("could not acknowledge \(message.subject): \(error)")
-        }
+        publishAck(ack, to: replyTo, for: message)
     }
 }
 

@@ -4,21 +4,67 @@ import Logging
 import NATSClient
 
 /// Link definitions in the lattice's JetStream KV bucket, so every host sees the same links.
+///
+/// Reads are served from `LinkTable`, which a watch of the bucket keeps current; writes go to the bucket, and
+/// reach the table (this host's and every other host's) through the watch.
 public actor LinkStore {
     private let host: Host
     private var bucket: NATSKeyValue?
     private var unavailable = "the link store has not been opened"
     private var lastAttempt: ContinuousClock.Instant?
+    private let table = LinkTable()
+    private var watch: NATSKeyValueWatch?
+    /// Set while a watch is being opened, so two reads arriving together do not open two.
+    private var startingWatch = false
+    private var closing = false
+    /// A bucket revision the watch never delivered (a message removed from the stream, say): not waited for again.
+    private var unreachableRevision: UInt64?
+    /// How long a read waits for the watch to deliver the bucket's newest write before it answers without it.
+    static let catchUpLimit: Duration = .seconds(2)
 
     init(host: Host) { self.host = host }
 
-    /// Opens (or creates) `LATTICEDATA_{lattice}`; without JetStream the host runs with no links until it can.
+    /// The bucket's name, `LATTICEDATA_{lattice}`; `lattice get links` reads it directly.
+    var bucketName: String { "LATTICEDATA_\(host.configuration.lattice)" }
+
+    /// Opens (or creates) `LATTICEDATA_{lattice}` and starts watching it; without JetStream the host runs with no
+    /// links until it can.
     func open() async {
         do {
             _ = try await store()
+            await startWatch()
         } catch {
             host.logger.warning("\(unavailable); link definitions wait until JetStream answers")
         }
+    }
+
+    /// Stops the watch at shutdown, before NATS is drained.
+    func close() {
+        closing = true
+        watch?.stop()
+        watch = nil
+    }
+
+    private func startWatch() async {
+        guard watch == nil, !startingWatch, !closing, let bucket else { return }
+        startingWatch = true
+        defer { startingWatch = false }
+        table.reset()
+        let table = self.table
+        do {
+            watch = try await bucket.watchAll({ table.apply($0) }, ended: { error in Task { await self.ended(error) } })
+        } catch {
+            host.logger.warning("cannot watch \(bucketName): \(error); links are read from the bucket until it works")
+        }
+    }
+
+    /// A watch that failed (not one stopped at shutdown) is started again a second later, replaying the bucket.
+    private func ended(_ error: NATSError?) async {
+        watch = nil
+        guard let error, !closing else { return }
+        host.logger.warning("the watch of \(bucketName) ended: \(error); starting it again")
+        try? await Task.sleep(for: .seconds(1))
+        await startWatch()
     }
 
     /// The bucket, opened again on demand: a JetStream cluster that was still electing its leader when the host
@@ -27,10 +73,9 @@ public actor LinkStore {
         if let bucket { return bucket }
         if let lastAttempt, ContinuousClock.now - lastAttempt < .seconds(1) { throw HostError.startup(unavailable) }
         lastAttempt = .now
-        let name = "LATTICEDATA_\(host.configuration.lattice)"
         do {
             let opened = try await NATSKeyValue.open(
-                host.connection, bucket: name, replicas: host.configuration.linksReplicas)
+                host.connection, bucket: bucketName, replicas: host.configuration.linksReplicas)
             bucket = opened
             return opened
         } catch {
@@ -65,8 +110,52 @@ public actor LinkStore {
             to: host.subjects.providerLinkDelete(existing.providerID, link: existing.linkName))
     }
 
+    /// Every link, sorted by storage key, as of this call: the table once the watch has delivered the bucket's
+    /// newest write (so a link stored through any host just before is included), else the bucket itself.
     func all() async throws -> [LinkDefinition] {
+        try await current().links
+    }
+
+    /// The `get.links` reply; the whole list is encoded once per change of the table and reused until the next.
+    ///
+    /// Encoding runs off the actor, on the caller's task: thousands of links take milliseconds to encode, and the
+    /// invocation router asks this actor for a link on every `__host_call`.
+    nonisolated func reply(_ query: LinkQuery = LinkQuery()) async throws -> (count: Int, encoded: [UInt8]) {
+        let (links, generation) = try await current()
+        guard query.isEmpty else {
+            let matching = links.filter(query.matches)
+            return (matching.count, ControlDecoding.encode(LinkDefinitionList(links: matching)))
+        }
+        if let generation, let cached = table.encodedReply(generation: generation) {
+            return (cached.count, cached.bytes)
+        }
+        let bytes = ControlDecoding.encode(LinkDefinitionList(links: links))
+        if let generation { table.keep(encodedReply: bytes, count: links.count, generation: generation) }
+        return (links.count, bytes)
+    }
+
+    private func current() async throws -> (links: [LinkDefinition], generation: UInt64?) {
         let bucket = try await store()
+        if watch == nil { await startWatch() }
+        if watch != nil {
+            let newest = try await bucket.lastRevision()
+            let target = newest == unreachableRevision ? 0 : newest
+            let before = table.appliedRevision
+            let reached = await table.wait(forRevision: target, timeout: Self.catchUpLimit)
+            if let snapshot = table.snapshot() {
+                // Only a watch that delivered nothing while we waited is idle, so that revision is not coming.
+                if !reached && table.appliedRevision == before {
+                    unreachableRevision = newest
+                    host.logger.debug("the watch of \(bucketName) has not delivered revision \(newest); not waiting")
+                }
+                return (snapshot.links, snapshot.generation)
+            }
+        }
+        return (try await readBucket(bucket), nil)
+    }
+
+    /// The links read key by key: one request each, so only while the watch is not running.
+    private func readBucket(_ bucket: NATSKeyValue) async throws -> [LinkDefinition] {
         var links: [LinkDefinition] = []
         for key in try await bucket.keys() where !LatticeDataKey.isArtifactRecord(key) {
             if let bytes = try await bucket.get(key),
@@ -100,7 +189,7 @@ public enum LatticeDataKey {
     public static let claimsPrefix = "CLAIMS_"
     public static let referencePrefix = "REFMAP_"
 
-    static func isArtifactRecord(_ key: String) -> Bool {
+    public static func isArtifactRecord(_ key: String) -> Bool {
         key.hasPrefix(claimsPrefix) || key.hasPrefix(referencePrefix)
     }
 }

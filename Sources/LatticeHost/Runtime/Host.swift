@@ -230,6 +230,7 @@ public final class Host: Sendable {
         await shutdown.addStep(
             .init("answer control commands already received") { [self] deadline in
                 await controlInterface?.drain(deadline: min(deadline, .now + .seconds(2)))
+                await links.close()
             })
         await shutdown.addStep(
             .init("flush and drain NATS") { deadline in

@@ -1,0 +1,42 @@
+import Foundation
+
+/// `lattice-bench [--actors DIR] [suite…]`, parsed once.
+struct BenchArguments: Sendable {
+    var suites: [String] = []
+    var actors: String?
+
+    /// The process's own arguments; a bad one ends the process with one line.
+    static let current: BenchArguments = {
+        do {
+            return try parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            BenchExit.fail("\(error)", status: 2)
+        }
+    }()
+
+    static func parse(_ arguments: [String]) throws -> BenchArguments {
+        var parsed = BenchArguments()
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            if argument == "--actors" {
+                guard let folder = rest.popFirst() else { throw BenchError("--actors needs a folder") }
+                parsed.actors = folder
+            } else if argument.hasPrefix("--actors=") {
+                parsed.actors = String(argument.dropFirst("--actors=".count))
+            } else if argument.hasPrefix("-") {
+                throw BenchError("unknown option '\(argument)'; usage: lattice-bench [--actors DIR] [suite…]")
+            } else {
+                parsed.suites.append(argument)
+            }
+        }
+        return parsed
+    }
+}
+
+/// How the benchmark stops on an error: one line on stderr and a non-zero status, never a Swift trap.
+enum BenchExit {
+    static func fail(_ message: String, status: Int32 = 1) -> Never {
+        FileHandle.standardError.write(Data("lattice-bench: \(message)\n".utf8))
+        exit(status)
+    }
+}
