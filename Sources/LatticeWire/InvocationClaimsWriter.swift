@@ -96,14 +96,19 @@ enum InvocationClaimsWriter {
     /// A JSON string: quotes, backslashes and control characters escaped, everything else copied as UTF-8.
     static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        let utf8 = text.utf8
-        // Claims are keys, URLs and hex: almost never anything to escape, so copy them whole.
-        if !utf8.contains(where: needsEscape) {
+        // Claims are keys, URLs and hex: almost never anything to escape, so check the UTF-8 in place (a byte loop
+        // over the buffer, not String.UTF8View's iterator) and copy it whole.
+        var text = text
+        let copied = text.withUTF8 { utf8 in
+            guard !utf8.contains(where: needsEscape) else { return false }
             bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied {
             bytes.append(UInt8(ascii: "\""))
             return
         }
-        for byte in utf8 {
+        for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
                 bytes.append(UInt8(ascii: "\\"))
