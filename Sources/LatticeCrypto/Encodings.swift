@@ -50,8 +50,8 @@ public enum Base32 {
 
 /// base64url (RFC 4648 §5): no padding when encoding, padding optional when decoding.
 public enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-    private static let decodeTable: [Int8] = {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    static let decodeTable: [Int8] = {
         var table = [Int8](repeating: -1, count: 256)
         for (index, character) in alphabet.enumerated() { table[Int(character)] = Int8(index) }
         return table

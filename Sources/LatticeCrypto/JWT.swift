@@ -42,7 +42,8 @@ public enum JWT {
     /// The fixed header we sign with, pre-encoded.
     static let headerSegment = Base64URL.encodeBytes(Array(#"{"typ":"jwt","alg":"Ed25519"}"#.utf8))
     public static let maxTokenBytes = 64 * 1024
-    static let acceptedAlgorithms: Set<String> = ["Ed25519", "ed25519", "ed25519-nkey"]
+    /// The `alg` values a token may name; anything else is refused before its payload is read.
+    public static let acceptedAlgorithms: Set<String> = ["Ed25519", "ed25519", "ed25519-nkey"]
 
     /// Splits and decodes a token without checking its signature.
     public static func parse(_ token: String) throws -> ParsedJWT {
@@ -88,10 +89,10 @@ public enum JWT {
         var token = headerSegment
         token.reserveCapacity(headerSegment.count + payloadJSON.count * 4 / 3 + 90)
         token.append(UInt8(ascii: "."))
-        token.append(contentsOf: Base64URL.encodeBytes(payloadJSON))
+        Base64URL.encode(payloadJSON, appendingTo: &token)
         let signature = try key.sign(token)
         token.append(UInt8(ascii: "."))
-        token.append(contentsOf: Base64URL.encodeBytes(signature))
+        Base64URL.encode(signature, appendingTo: &token)
         return String(decoding: token, as: UTF8.self)
     }
 

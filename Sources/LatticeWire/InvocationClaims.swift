@@ -60,27 +60,9 @@ public struct InvocationClaims: Sendable, Hashable {
         self.wascapRevision = wascapRevision
     }
 
-    /// The claims as compact JSON, in the field order the original hosts write.
+    /// The claims as compact JSON, in the field order the original hosts write (see `InvocationClaimsWriter`).
     public func jsonBytes() -> [UInt8] {
-        var writer = InvocationJSONWriter()
-        writer.beginObject()
-        if let jti { writer.field("jti", jti) }
-        if let issuedAt { writer.field("iat", issuedAt) }
-        writer.field("iss", issuer)
-        writer.field("sub", subject)
-        if let wascap {
-            writer.key("wascap")
-            writer.beginObject()
-            writer.field("target_url", wascap.targetURL)
-            writer.field("origin_url", wascap.originURL)
-            writer.field("hash", wascap.hash)
-            writer.endObject()
-        }
-        if let wascapRevision { writer.field("wascap_revision", wascapRevision) }
-        if let expires { writer.field("exp", expires) }
-        if let notBefore { writer.field("nbf", notBefore) }
-        writer.endObject()
-        return writer.bytes
+        InvocationClaimsWriter.payloadJSON(self)
     }
 
     /// Signs these claims as a JWT with `key`.

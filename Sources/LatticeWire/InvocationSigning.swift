@@ -35,6 +35,9 @@ extension Invocation {
             hostID: hostID,
             contentLength: UInt64(msg.count)
         )
+        // Each URL is built once, for both the claims and the hash over them.
+        let targetURL = invocation.targetURL
+        let originURL = invocation.originURL
         let issuedAt = wholeSeconds(now)
         let lifetime = wholeSeconds(validity.rounded(.up))
         let claims = InvocationClaims(
@@ -44,9 +47,9 @@ extension Invocation {
             subject: id,
             expires: issuedAt.addingReportingOverflow(lifetime).overflow ? Int64.max : issuedAt + lifetime,
             wascap: InvocationClaims.Wascap(
-                targetURL: invocation.targetURL,
-                originURL: invocation.originURL,
-                hash: invocation.computedHash
+                targetURL: targetURL,
+                originURL: originURL,
+                hash: Invocation.hash(originURL: originURL, targetURL: targetURL, operation: operation, msg: msg)
             )
         )
         invocation.encodedClaims = try claims.sign(with: clusterKey)
@@ -54,20 +57,26 @@ extension Invocation {
     }
 
     /// Formats 16 random bytes as a lowercase RFC 4122 version-4 UUID string.
+    ///
+    /// Written as bytes: one of these is made for every outbound invocation.
     static func formatUUIDv4(_ raw: [UInt8]) -> String {
         var bytes = raw
         bytes[6] = (bytes[6] & 0x0f) | 0x40
         bytes[8] = (bytes[8] & 0x3f) | 0x80
-        let hex = Hex.upper(bytes).lowercased()
-        var result = ""
-        result.reserveCapacity(36)
-        for (index, character) in hex.enumerated() {
-            if index == 8 || index == 12 || index == 16 || index == 20 {
-                result.append("-")
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 {
+                text.append(UInt8(ascii: "-"))
             }
-            result.append(character)
+            text.append(lowerHexDigit(byte >> 4))
+            text.append(lowerHexDigit(byte & 0x0f))
         }
-        return result
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func lowerHexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// Whole seconds of `value`, clamped into `Int64` (non-finite values become 0).

@@ -18,6 +18,15 @@ public enum InvocationValidator {
     /// How long a token without `exp` is accepted, in seconds after its `iat`; its `jti` is remembered as long.
     public static let defaultReplayWindow: Double = 300
 
+    /// The host IDs an invocation may carry (DESIGN §4): a server key or a cluster key. Built once, not per call.
+    private static let hostIDPrefixes: Set<NKeyPrefix> = [.server, .cluster]
+
+    /// How the claims token is decoded: on bytes, or (the reference for differential tests) as a JSON value tree.
+    enum ClaimsCodec {
+        case bytes
+        case valueTree
+    }
+
     /// Runs every check on `invocation`; returns the first failure, or nil if it may be dispatched.
     ///
     /// - Parameters:
@@ -34,22 +43,39 @@ public enum InvocationValidator {
         replayWindow: Double = defaultReplayWindow,
         replayCache: inout ReplayCache
     ) -> InvocationValidationFailure? {
+        validate(
+            invocation, validIssuers: validIssuers, now: now, clockSkew: clockSkew, replayWindow: replayWindow,
+            replayCache: &replayCache, codec: .bytes)
+    }
+
+    /// `validate` with the claims decoded by `codec`.
+    static func validate(
+        _ invocation: Invocation,
+        validIssuers: Set<String>,
+        now: Double,
+        clockSkew: Double = defaultClockSkew,
+        replayWindow: Double = defaultReplayWindow,
+        replayCache: inout ReplayCache,
+        codec: ClaimsCodec
+    ) -> InvocationValidationFailure? {
         // 1. Structure, algorithm, and required claims.
-        let token: ParsedJWT
-        let times: ClaimTimes
-        switch parse(invocation.encodedClaims) {
+        let decoded: Result<DecodedInvocationClaims, InvocationValidationFailure>
+        switch codec {
+        case .bytes: decoded = InvocationClaimsDecoder.decode(invocation.encodedClaims)
+        case .valueTree: decoded = InvocationClaimsTreeDecoder.decode(invocation.encodedClaims)
+        }
+        let token: DecodedInvocationClaims
+        switch decoded {
         case .failure(let failure): return failure
-        case .success(let parsed):
-            token = parsed.token
-            times = parsed.times
+        case .success(let claims): token = claims
         }
         guard let issuer = token.issuer, !issuer.isEmpty else { return malformed("missing issuer (iss)") }
         guard let subject = token.subject, !subject.isEmpty else { return malformed("missing subject (sub)") }
         // Without a token id replay protection cannot work, and without `exp` or `iat` a token never ages.
-        guard let jti = token.payload["jti"]?.stringValue, !jti.isEmpty else {
+        guard let jti = token.jti, !jti.isEmpty else {
             return malformed("missing token id (jti)")
         }
-        guard let expiresAt = times.expires ?? times.issuedAt.map({ $0 + replayWindow }) else {
+        guard let expiresAt = token.expires ?? token.issuedAt.map({ $0 + replayWindow }) else {
             return malformed("missing issue time (iat) on a token without expiry (exp)")
         }
 
@@ -59,18 +85,19 @@ public enum InvocationValidator {
         }
 
         // 3. Signature by the claimed issuer.
-        guard let issuerKey = try? KeyPair(publicKey: issuer), token.verifySignature(with: issuerKey) else {
+        guard let issuerKey = try? KeyPair(publicKey: issuer), verifySignature(of: invocation, token, with: issuerKey)
+        else {
             return InvocationValidationFailure(.badSignature, "Invocation claims signature invalid")
         }
 
         // 4. Not-before, and an `iat` in the future (which would otherwise stretch a token's life past its window).
-        let usableFrom = max(times.notBefore ?? -.infinity, times.issuedAt ?? -.infinity)
+        let usableFrom = max(token.notBefore ?? -.infinity, token.issuedAt ?? -.infinity)
         if now + clockSkew < usableFrom {
             return InvocationValidationFailure(.notYetValid, "Attempt to use invocation before claims token allows")
         }
 
         // 5. Wascap metadata.
-        guard let wascap = wascap(in: token.payload) else {
+        guard let wascap = token.wascap else {
             return InvocationValidationFailure(.noWascap, "No wascap metadata found on claims")
         }
 
@@ -91,7 +118,7 @@ public enum InvocationValidator {
         }
 
         // 7. Sending host identity.
-        guard NKeys.isValidPublicKey(invocation.hostID, prefixes: [.server, .cluster]) else {
+        guard NKeys.isValidPublicKey(invocation.hostID, prefixes: hostIDPrefixes) else {
             return InvocationValidationFailure(.badHostID, "Invalid host ID on invocation: '\(invocation.hostID)'")
         }
 
@@ -121,51 +148,20 @@ public enum InvocationValidator {
         return nil
     }
 
-    /// The numeric time claims, each absent when the token omits it (or sets it to null).
-    private struct ClaimTimes {
-        var issuedAt: Double?
-        var expires: Double?
-        var notBefore: Double?
-    }
-
-    private static func malformed(_ defect: String) -> InvocationValidationFailure {
+    static func malformed(_ defect: String) -> InvocationValidationFailure {
         InvocationValidationFailure(.malformedToken, malformedTokenPrefix + defect)
     }
 
-    private static func parse(
-        _ encoded: String
-    ) -> Result<(token: ParsedJWT, times: ClaimTimes), InvocationValidationFailure> {
-        let token: ParsedJWT
-        do {
-            token = try JWT.parse(encoded)
-        } catch let error as JWTError {
-            return .failure(malformed(error.message))
-        } catch {
-            return .failure(malformed("\(error)"))
+    /// Checks the signature over the token's own `header.payload` bytes, read in place.
+    private static func verifySignature(
+        of invocation: Invocation, _ token: DecodedInvocationClaims, with key: KeyPair
+    ) -> Bool {
+        var encoded = invocation.encodedClaims
+        return encoded.withUTF8 { bytes in
+            guard token.signedByteCount <= bytes.count else { return false }
+            return key.verify(
+                UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[..<token.signedByteCount])),
+                signature: token.signature)
         }
-        guard token.algorithm == algorithm else {
-            return .failure(malformed("unsupported algorithm '\(token.algorithm)'"))
-        }
-        var times = ClaimTimes()
-        for (name, path) in [("iat", \ClaimTimes.issuedAt), ("exp", \.expires), ("nbf", \.notBefore)] {
-            switch token.payload[name] {
-            case nil, .null?:
-                continue
-            case .number(let seconds)?:
-                times[keyPath: path] = seconds
-            default:
-                return .failure(malformed("'\(name)' is not a number"))
-            }
-        }
-        return .success((token, times))
-    }
-
-    private static func wascap(in payload: [String: JSONValue]) -> InvocationClaims.Wascap? {
-        guard let metadata = payload["wascap"],
-            let targetURL = metadata["target_url"]?.stringValue,
-            let originURL = metadata["origin_url"]?.stringValue,
-            let hash = metadata["hash"]?.stringValue
-        else { return nil }
-        return InvocationClaims.Wascap(targetURL: targetURL, originURL: originURL, hash: hash)
     }
 }
