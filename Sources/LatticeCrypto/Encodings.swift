@@ -92,33 +92,10 @@ public enum Base64URL {
         try decode(bytes: Array(text.utf8))
     }
 
+    /// Any byte collection, through the one decoder (`decode(buffer:)`), so every caller gets the same verdicts.
     public static func decode<C: Collection>(bytes: C) throws -> [UInt8] where C.Element == UInt8 {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count * 3 / 4)
-        var buffer: UInt32 = 0
-        var bits = 0
-        var padding = 0
-        var count = 0
-        for character in bytes {
-            if character == UInt8(ascii: "=") {
-                padding += 1
-                continue
-            }
-            guard padding == 0 else { throw CryptoError("invalid base64url: data after padding") }
-            let value = decodeTable[Int(character)]
-            guard value >= 0 else {
-                throw CryptoError("invalid base64url character '\(Character(Unicode.Scalar(character)))'")
-            }
-            count += 1
-            buffer = (buffer << 6) | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                output.append(UInt8((buffer >> UInt32(bits - 8)) & 0xFF))
-                bits -= 8
-            }
-        }
-        guard count % 4 != 1, padding <= 2 else { throw CryptoError("invalid base64url: truncated input") }
-        return output
+        if let decoded = try bytes.withContiguousStorageIfAvailable({ try decode(buffer: $0) }) { return decoded }
+        return try Array(bytes).withUnsafeBufferPointer { try decode(buffer: $0) }
     }
 }
 
