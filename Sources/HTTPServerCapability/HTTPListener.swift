@@ -7,21 +7,24 @@ import NIOPosix
     import Glibc
 #endif
 
-/// An HTTP/1.1 listener that hands each complete request to an async handler.
+/// An HTTP/1.1 listener that hands each complete request to a handler and writes the response it gives back.
+///
+/// The handler is called on the connection's event loop and may answer from any thread: the answer is written
+/// from whichever thread gives it, hopping only onto the event loop. So a request the provider forwards over NATS
+/// costs no task and no wake-up of Swift's cooperative threads on the way out or back (issue 16). NIO's pipelining
+/// helper keeps the answers of one connection in request order.
 public final class HTTPListener: Sendable {
-    public typealias Handler = @Sendable (HttpRequest) async -> HttpResponse
+    /// Answers one request by calling `respond` exactly once, on any thread.
+    public typealias Handler = @Sendable (HttpRequest, _ respond: @escaping @Sendable (HttpResponse) -> Void) -> Void
 
     public let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel: any Channel
-    private let serving: Task<Void, Never>
 
-    private init(port: Int, group: MultiThreadedEventLoopGroup, serverChannel: any Channel, serving: Task<Void, Never>)
-    {
+    private init(port: Int, group: MultiThreadedEventLoopGroup, serverChannel: any Channel) {
         self.port = port
         self.group = group
         self.serverChannel = serverChannel
-        self.serving = serving
     }
 
     /// Binds `host:port` (0 picks a free port) and serves until `stop`.
@@ -30,17 +33,18 @@ public final class HTTPListener: Sendable {
         handler: @escaping Handler
     ) async throws -> HTTPListener {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        let server: any Channel
         do {
             server = try await ServerBootstrap(group: group)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: host, port: port) { channel in
+                .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                            wrappingChannelSynchronously: channel)
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPRequestHandler(maxBodyBytes: maxBodyBytes, logger: logger, handler: handler))
                     }
                 }
+                .bind(host: host, port: port).get()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             try? await group.shutdownGracefully()
             throw PortInUseError(
@@ -50,70 +54,25 @@ public final class HTTPListener: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        let boundPort = server.channel.localAddress?.port ?? port
-        let serving = Task {
-            do {
-                try await server.executeThenClose { connections in
-                    try await withThrowingDiscardingTaskGroup { tasks in
-                        for try await connection in connections {
-                            tasks.addTask {
-                                await Self.serve(
-                                    connection, maxBodyBytes: maxBodyBytes, logger: logger, handler: handler)
-                            }
-                        }
-                    }
-                }
-            } catch {
-                logger.debug("HTTP listener on \(host):\(boundPort) ended: \(error)")
-            }
-        }
-        return HTTPListener(port: boundPort, group: group, serverChannel: server.channel, serving: serving)
+        return HTTPListener(port: server.localAddress?.port ?? port, group: group, serverChannel: server)
     }
 
-    /// Closes the listening socket and its event loop; idempotent.
+    /// `start` with a handler that awaits, run as a task per request: for answers that are not on the hot path.
+    public static func start(
+        host: String, port: Int, maxBodyBytes: Int = 16 << 20, logger: Logger, cacheDirectory: String? = nil,
+        handler: @escaping @Sendable (HttpRequest) async -> HttpResponse
+    ) async throws -> HTTPListener {
+        try await start(
+            host: host, port: port, maxBodyBytes: maxBodyBytes, logger: logger, cacheDirectory: cacheDirectory
+        ) { request, respond in
+            Task { respond(await handler(request)) }
+        }
+    }
+
+    /// Closes the listening socket and its event loop, and with it every open connection; idempotent.
     public func stop() async {
         try? await serverChannel.close()
-        serving.cancel()
         try? await group.shutdownGracefully()
-    }
-
-    private static func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, maxBodyBytes: Int,
-        logger: Logger, handler: Handler
-    ) async {
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                var head: HTTPRequestHead?
-                var body: [UInt8] = []
-                var tooLarge = false
-                for try await part in inbound {
-                    switch part {
-                    case .head(let requestHead):
-                        head = requestHead
-                        body = []
-                        tooLarge = false
-                    case .body(let chunk):
-                        if body.count + chunk.readableBytes > maxBodyBytes {
-                            tooLarge = true
-                        } else {
-                            body += chunk.readableBytesView
-                        }
-                    case .end:
-                        guard let requestHead = head else { continue }
-                        let response: HttpResponse
-                        if tooLarge {
-                            response = .error(status: 413, message: "request body exceeds \(maxBodyBytes) bytes")
-                        } else {
-                            response = await handler(request(from: requestHead, body: body))
-                        }
-                        try await write(response, keepAlive: requestHead.isKeepAlive && !tooLarge, to: outbound)
-                        if !requestHead.isKeepAlive || tooLarge { return }
-                    }
-                }
-            }
-        } catch {
-            logger.debug("HTTP connection ended: \(error)")
-        }
     }
 
     static func request(from head: HTTPRequestHead, body: [UInt8]) -> HttpRequest {
@@ -125,10 +84,64 @@ public final class HTTPListener: Sendable {
         for (name, value) in head.headers { header[name.lowercased(), default: []].append(value) }
         return HttpRequest(method: head.method.rawValue, path: path, queryString: query, header: header, body: body)
     }
+}
 
-    private static func write(
-        _ response: HttpResponse, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
-    ) async throws {
+/// One connection's requests: collects each request's parts, hands the request on, writes the answer.
+private final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let maxBodyBytes: Int
+    private let logger: Logger
+    private let handler: HTTPListener.Handler
+    // Touched only on the channel's event loop.
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(maxBodyBytes: Int, logger: Logger, handler: @escaping HTTPListener.Handler) {
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+        self.handler = handler
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = []
+            tooLarge = false
+        case .body(let chunk):
+            if body.count + chunk.readableBytes > maxBodyBytes {
+                tooLarge = true
+            } else {
+                body += chunk.readableBytesView
+            }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            let keepAlive = requestHead.isKeepAlive && !tooLarge
+            let loop = context.eventLoop
+            let bound = NIOLoopBound(context, eventLoop: loop)
+            let write: @Sendable (HttpResponse) -> Void = { response in
+                loop.execute { Self.write(response, keepAlive: keepAlive, context: bound.value) }
+            }
+            if tooLarge {
+                write(.error(status: 413, message: "request body exceeds \(maxBodyBytes) bytes"))
+            } else {
+                handler(HTTPListener.request(from: requestHead, body: body), write)
+            }
+            body = []
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("HTTP connection ended: \(error)")
+        context.close(promise: nil)
+    }
+
+    private static func write(_ response: HttpResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
         var headers = HTTPHeaders()
         for (name, values) in response.header where name.lowercased() != "content-length" {
             for value in values { headers.add(name: name, value: value) }
@@ -137,8 +150,11 @@ public final class HTTPListener: Sendable {
         headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
         let head = HTTPResponseHead(
             version: .http1_1, status: HTTPResponseStatus(statusCode: Int(response.statusCode)), headers: headers)
-        try await outbound.write(.head(head))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-        try await outbound.write(.end(nil))
+        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+        context.write(
+            NIOAny(HTTPServerResponsePart.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))),
+            promise: nil)
+        let done = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
+        if !keepAlive { done.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
     }
 }

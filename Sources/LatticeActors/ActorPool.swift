@@ -24,17 +24,39 @@ public struct ActorLimits: Sendable {
 /// The running instances of one actor; invocations go to whichever instance is free.
 ///
 /// An instance of an actor with capabilities runs on its own serial queue, so a blocking `__host_call` never
-/// holds a Swift concurrency thread; one without capabilities cannot block and runs on the calling task. An
+/// holds the thread that delivered the invocation. One without capabilities cannot block: it runs on the thread
+/// that hands the invocation in while its invocations stay short (`InlineBudget`), and on its queue otherwise. An
 /// instance that failed is replaced by a fresh one.
 public final class ActorPool: @unchecked Sendable {
+    /// Runs one invocation on the instance a piece of work was given; at most once per piece of work.
+    public typealias Invoke = (_ operation: String, _ payload: [UInt8]) -> Result<[UInt8], ActorInvocationError>
+    /// Work for one free instance.
+    public typealias Work = @Sendable (_ invoke: Invoke) -> Void
+
+    private struct Waiting {
+        let work: Work
+        let finish: @Sendable () -> Void
+    }
+
+    private struct Slots {
+        var instances: [WaPCInstance?]
+        var free: [Int]
+        /// Work that found every instance busy, in arrival order. Bounded by the callers' admission, which never
+        /// hands out more work than it lets run.
+        var waiting: [Waiting] = []
+        var budget = InlineBudget()
+    }
+
     public let claims: ActorClaims
     private let module: Module
     private let engine: Engine
     private let limits: ActorLimits
     private let hostCall: @Sendable (HostCall) -> Result<[UInt8], ActorInvocationError>
     private let log: @Sendable (String) -> Void
-    private let slots: Mutex<(instances: [WaPCInstance?], free: [Int], waiters: [CheckedContinuation<Int, Never>])>
+    private let slots: Mutex<Slots>
     private let queues: [DispatchQueue]
+    /// Only an actor that cannot call out can be trusted not to block where it is delivered.
+    private let mayRunInline: Bool
 
     /// Verifies the module's claims and starts `count` instances.
     public init(
@@ -61,6 +83,7 @@ public final class ActorPool: @unchecked Sendable {
         }
         self.hostCall = hostCall
         self.log = log
+        mayRunInline = capabilities.isEmpty
         var instances: [WaPCInstance?] = []
         for _ in 0..<max(1, count) {
             instances.append(
@@ -70,35 +93,78 @@ public final class ActorPool: @unchecked Sendable {
                     hostCall: hostCall, log: log))
         }
         queues = (0..<instances.count).map { DispatchQueue(label: "actor-instance-\($0)") }
-        slots = Mutex((instances, Array(instances.indices), []))
+        slots = Mutex(Slots(instances: instances, free: Array(instances.indices)))
     }
 
     public var instanceCount: Int { queues.count }
 
-    public func invoke(operation: String, payload: [UInt8]) async -> Result<[UInt8], ActorInvocationError> {
-        let slot = await acquire()
-        let instance = slots.withLock { $0.instances[slot] }
-        let result: Result<[UInt8], ActorInvocationError>
-        if claims.capabilities.isEmpty {
-            // Without capabilities every `__host_call` is refused at once, so nothing can block: run on this task
-            // and save the two thread wake-ups of the queue hop, which the invocation profile showed as the cost.
-            result =
-                instance?.invoke(operation: operation, payload: payload)
-                ?? .failure(ActorInvocationError("actor instance unavailable"))
+    /// Runs `work` for a message of `bytes` with a free instance, then calls `finish`: on this thread when
+    /// `mayStayHere` and the actor may run inline (`InlineBudget`), otherwise on the instance's queue. Without a
+    /// free instance the work waits its turn, and runs on the queue of the instance that frees up.
+    public func schedule(
+        bytes: Int, mayStayHere: Bool = true, _ work: @escaping Work, finally finish: @escaping @Sendable () -> Void
+    ) {
+        let claimed = slots.withLock { state -> (slot: Int, inline: Bool)? in
+            guard let slot = state.free.popLast() else {
+                state.waiting.append(Waiting(work: work, finish: finish))
+                return nil
+            }
+            return (slot, mayStayHere && mayRunInline && state.budget.allowsInline(bytes: bytes))
+        }
+        guard let claimed else { return }
+        if claimed.inline {
+            run(work, on: claimed.slot)
+            finish()
         } else {
-            result = await withCheckedContinuation { continuation in
-                queues[slot].async {
-                    guard let instance else {
-                        continuation.resume(returning: .failure(ActorInvocationError("actor instance unavailable")))
-                        return
-                    }
-                    continuation.resume(returning: instance.invoke(operation: operation, payload: payload))
-                }
+            queues[claimed.slot].async { [self] in
+                run(work, on: claimed.slot)
+                finish()
             }
         }
-        if case .failure = result { replace(slot) }
-        release(slot)
-        return result
+    }
+
+    /// One invocation, for callers that await.
+    public func invoke(operation: String, payload: [UInt8]) async -> Result<[UInt8], ActorInvocationError> {
+        let result = Mutex<Result<[UInt8], ActorInvocationError>?>(nil)
+        return await withCheckedContinuation { continuation in
+            schedule(
+                bytes: payload.count, { invoke in result.withLock { $0 = invoke(operation, payload) } },
+                finally: {
+                    continuation.resume(
+                        returning: result.withLock { $0 }
+                            ?? .failure(ActorInvocationError("actor instance unavailable"))
+                    )
+                })
+        }
+    }
+
+    /// Gives `work` the instance of `slot`, then frees the slot or hands it to the oldest waiting work.
+    private func run(_ work: Work, on slot: Int) {
+        let instance = slots.withLock { $0.instances[slot] }
+        let clock = ContinuousClock()
+        let start = clock.now
+        work { operation, payload in
+            guard let instance else { return .failure(ActorInvocationError("actor instance unavailable")) }
+            let result = instance.invoke(operation: operation, payload: payload)
+            if case .failure = result { replace(slot) }
+            return result
+        }
+        let elapsed = clock.now - start
+        let next = slots.withLock { state -> Waiting? in
+            state.budget.record(elapsed)
+            guard !state.waiting.isEmpty else {
+                state.free.append(slot)
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        // Queued, not run here: the finishing thread may be a delivery thread, and a backlog belongs off it.
+        if let next {
+            queues[slot].async { [self] in
+                run(next.work, on: slot)
+                next.finish()
+            }
+        }
     }
 
     /// A failed instance may hold broken state; give the slot a fresh one.
@@ -108,25 +174,5 @@ public final class ActorPool: @unchecked Sendable {
             timeout: limits.invocationTimeout, hostCall: hostCall,
             log: log)
         slots.withLock { $0.instances[slot] = fresh }
-    }
-
-    private func acquire() async -> Int {
-        await withCheckedContinuation { continuation in
-            let slot = slots.withLock { state -> Int? in
-                if let slot = state.free.popLast() { return slot }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let slot { continuation.resume(returning: slot) }
-        }
-    }
-
-    private func release(_ slot: Int) {
-        let waiter = slots.withLock { state -> CheckedContinuation<Int, Never>? in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
-            state.free.append(slot)
-            return nil
-        }
-        waiter?.resume(returning: slot)
     }
 }

@@ -34,19 +34,46 @@ public final class ProviderContext: Sendable {
         async throws
         -> [UInt8]
     {
-        guard let clusterKey else { throw ProviderError("no invocation seed in host data: cannot sign invocations") }
-        let invocation = try Invocation.signed(
-            origin: entity, target: WasmCloudEntity(publicKey: actorKey), operation: operation, msg: message,
-            clusterKey: clusterKey, hostID: hostData.hostID, now: Date().timeIntervalSince1970)
-        let bytes = invocation.encode()
+        try await withCheckedThrowingContinuation { continuation in
+            invokeActor(actorKey, operation: operation, message: message, timeout: timeout) {
+                continuation.resume(with: $0)
+            }
+        }
+    }
+
+    /// `invokeActor` for callers that do not await, such as an event loop: signs and sends on this thread, and
+    /// calls `completion` once, with the reply body or the error, on the thread that has it (for a reply, cnats'
+    /// delivery thread, so it must return soon).
+    public func invokeActor(
+        _ actorKey: String, operation: String, message: [UInt8], timeout: Duration? = nil,
+        completion: @escaping @Sendable (Result<[UInt8], any Error>) -> Void
+    ) {
+        guard let clusterKey else {
+            return completion(.failure(ProviderError("no invocation seed in host data: cannot sign invocations")))
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try Invocation.signed(
+                origin: entity, target: WasmCloudEntity(publicKey: actorKey), operation: operation, msg: message,
+                clusterKey: clusterKey, hostID: hostData.hostID, now: Date().timeIntervalSince1970
+            ).encode()
+        } catch {
+            return completion(.failure(error))
+        }
         guard bytes.count <= connection.maxPayload || connection.maxPayload == 0 else {
-            throw ProviderError(
-                "invocation of \(bytes.count) bytes exceeds the NATS max payload of \(connection.maxPayload)")
+            return completion(
+                .failure(
+                    ProviderError(
+                        "invocation of \(bytes.count) bytes exceeds the NATS max payload of \(connection.maxPayload)")))
         }
         let wait = timeout ?? .milliseconds(hostData.defaultRPCTimeoutMS ?? 2000)
-        let reply = try await connection.request(bytes, to: subjects.actorRPC(actorKey), timeout: wait)
-        let response = try InvocationResponse.decode(reply.payload)
-        if let error = response.error, !error.isEmpty { throw ProviderError(error) }
-        return response.msg
+        connection.request(bytes, to: subjects.actorRPC(actorKey), timeout: wait) { reply in
+            completion(
+                Result {
+                    let response = try InvocationResponse.decode(try reply.get().payload)
+                    if let error = response.error, !error.isEmpty { throw ProviderError(error) }
+                    return response.msg
+                })
+        }
     }
 }

@@ -144,7 +144,7 @@ public final class NATSConnection: Sendable {
             of: NATSMessage.self, bufferingPolicy: .bufferingOldest(options.pendingMessageLimit))
         let box = SubscriptionBox(
             subject: subject, registry: registry, logger: logger,
-            deliver: { message, _ in
+            deliver: { message, _, _ in
                 let size = message.bufferedSize
                 guard buffered.reserve(size) else { return false }
                 if case .dropped = continuation.yield(message) {
@@ -164,15 +164,15 @@ public final class NATSConnection: Sendable {
     /// return quickly. Its sequence is empty and ends when the subscription does.
     func subscribe(
         to subject: String, queueGroup: String?, pendingByteLimit: Int?,
-        deliver: @escaping @Sendable (NATSMessage) -> Void,
+        deliver: @escaping @Sendable (NATSMessage, _ backlog: Int) -> Void,
         settle: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in }
     ) throws -> NATSSubscription {
         let byteLimit = max(1, pendingByteLimit ?? options.pendingByteLimit)
         let (stream, continuation) = AsyncStream.makeStream(of: NATSMessage.self, bufferingPolicy: .bufferingOldest(1))
         let box = SubscriptionBox(
             subject: subject, registry: registry, logger: logger,
-            deliver: { message, _ in
-                deliver(message)
+            deliver: { message, _, backlog in
+                deliver(message, backlog)
                 return true
             },
             finish: { continuation.finish() }, settle: settle)
@@ -230,6 +230,15 @@ public final class NATSConnection: Sendable {
         _ payload: [UInt8], to subject: String, timeout: Duration = .seconds(2), headers: NATSHeaders? = nil
     ) async throws -> NATSMessage {
         try await requests.request(payload, to: subject, timeout: timeout, headers: headers, via: self)
+    }
+
+    /// `request` for callers that do not await (an event loop, a thread that may block): `completion` runs once,
+    /// on the thread that has the outcome, which for a reply is cnats' delivery thread, so it must return soon.
+    public func request(
+        _ payload: [UInt8], to subject: String, timeout: Duration = .seconds(2), headers: NATSHeaders? = nil,
+        completion: @escaping @Sendable (Result<NATSMessage, any Error>) -> Void
+    ) {
+        requests.request(payload, to: subject, timeout: timeout, headers: headers, via: self, completion: completion)
     }
 
     /// Waits until the server has processed everything published so far.

@@ -16,7 +16,7 @@ final class SubscriptionBox: Sendable {
     let subject: String
     let lease = PointerLease()
     let dropped = Atomic<Int>(0)
-    private let deliver: @Sendable (NATSMessage, _ isNoResponders: Bool) -> Bool
+    private let deliver: @Sendable (NATSMessage, _ isNoResponders: Bool, _ backlog: Int) -> Bool
     private let finish: @Sendable () -> Void
     let completion = OneShotLatch<Void>()
     /// Waits (until the deadline) for work the handed-on messages started, after `completion`: a drain is over
@@ -25,10 +25,11 @@ final class SubscriptionBox: Sendable {
     private let registry: SubscriptionRegistry
     private let logger: Logger
 
-    /// - Parameter deliver: hands one message on; returns false when it had to drop it.
+    /// - Parameter deliver: hands one message on, with how many more cnats holds for this subscription behind it;
+    ///   returns false when it had to drop it.
     init(
         subject: String, registry: SubscriptionRegistry, logger: Logger,
-        deliver: @escaping @Sendable (NATSMessage, Bool) -> Bool,
+        deliver: @escaping @Sendable (NATSMessage, Bool, Int) -> Bool,
         finish: @escaping @Sendable () -> Void,
         settle: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in }
     ) {
@@ -40,8 +41,8 @@ final class SubscriptionBox: Sendable {
         self.settle = settle
     }
 
-    func receive(_ message: NATSMessage, isNoResponders: Bool) {
-        if !deliver(message, isNoResponders) {
+    func receive(_ message: NATSMessage, isNoResponders: Bool, backlog: Int) {
+        if !deliver(message, isNoResponders, backlog) {
             let count = dropped.add(1, ordering: .relaxed).newValue
             if count & (count - 1) == 0 {
                 logger.warning("subscriber on '\(subject)' is not keeping up: \(count) messages dropped so far")
@@ -152,7 +153,9 @@ func messageThunk(
     let copy = copyMessage(message)
     let isNoResponders = natsMsg_IsNoResponders(message)
     natsMsg_Destroy(message)
-    subscriptionBox(closure)?.receive(copy, isNoResponders: isNoResponders)
+    var backlog: Int32 = 0
+    if let subscription, natsSubscription_GetPending(subscription, &backlog, nil) != NATS_OK { backlog = 0 }
+    subscriptionBox(closure)?.receive(copy, isNoResponders: isNoResponders, backlog: Int(backlog))
 }
 
 func subscriptionCompleteThunk(_ closure: UnsafeMutableRawPointer?) {

@@ -28,8 +28,9 @@ actor HTTPServerProvider: CapabilityProvider {
         }
         let actor = link.actorID
         do {
-            let listener = try await HTTPListener.start(host: address, port: port, logger: context.logger) { request in
-                await Self.forward(request, to: actor, context: context)
+            let listener = try await HTTPListener.start(host: address, port: port, logger: context.logger) {
+                request, respond in
+                Self.forward(request, to: actor, context: context, respond: respond)
             }
             listeners[actor] = listener
             context.logger.info("serving http://\(address):\(listener.port)/ for actor \(actor)")
@@ -51,16 +52,20 @@ actor HTTPServerProvider: CapabilityProvider {
         listeners = [:]
     }
 
-    /// Sends the request to the actor; failures become 5xx answers, never a hung client.
-    static func forward(_ request: HttpRequest, to actor: String, context: ProviderContext) async -> HttpResponse {
-        do {
-            let reply = try await context.invokeActor(
-                actor, operation: "HttpServer.HandleRequest", message: request.encode())
-            return try HttpResponse.decode(reply)
-        } catch let error as ProviderError {
-            return .error(status: 503, message: "actor \(actor) refused the request: \(error.description)")
-        } catch {
-            return .error(status: 502, message: "no answer from actor \(actor): \(error)")
+    /// Sends the request to the actor and answers with its reply, from the thread the reply arrives on; failures
+    /// become 5xx answers, never a hung client.
+    static func forward(
+        _ request: HttpRequest, to actor: String, context: ProviderContext,
+        respond: @escaping @Sendable (HttpResponse) -> Void
+    ) {
+        context.invokeActor(actor, operation: "HttpServer.HandleRequest", message: request.encode()) { reply in
+            do {
+                respond(try HttpResponse.decode(try reply.get()))
+            } catch let error as ProviderError {
+                respond(.error(status: 503, message: "actor \(actor) refused the request: \(error.description)"))
+            } catch {
+                respond(.error(status: 502, message: "no answer from actor \(actor): \(error)"))
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServerCapability
+import LatticeHost
 import LatticeTesting
 import Logging
 
@@ -18,8 +19,9 @@ enum HTTPSuite {
             throw BenchError("wrk is not installed (apt-get install wrk, or scripts/install-deps.sh)")
         }
         print("== http (wrk, \(seconds) s per run, median of \(rounds) runs)")
-        let bare = try await HTTPListener.start(host: "127.0.0.1", port: 0, logger: Logger(label: "bench")) { request in
-            HttpResponse(statusCode: 200, body: Array("Hello from \(request.path)\n".utf8))
+        let bare = try await HTTPListener.start(host: "127.0.0.1", port: 0, logger: Logger(label: "bench")) {
+            request, respond in
+            respond(HttpResponse(statusCode: 200, body: Array("Hello from \(request.path)\n".utf8)))
         }
         let lattice = try await BenchLattice.start("http")
         let hello = try await lattice.startActor("hello", caps: ["wasmcloud:httpserver"], count: 2)
@@ -29,18 +31,30 @@ enum HTTPSuite {
             actor: hello, provider: provider, contract: "wasmcloud:httpserver", values: ["PORT": "\(port)"])
         try await waitForHello(port: port)
 
+        guard let providerPID = OrphanScanner.scan(cacheDirectory: lattice.work + "/cache").first?.pid else {
+            throw BenchError("the httpserver provider's process was not found")
+        }
+        let processes = ["host": "\(lattice.hostPID)", "provider": "\(providerPID)"]
         for connections in [1, 32] {
             let threads = min(2, connections)
             let limit = try median(rounds) {
                 try load(wrk, port: bare.port, connections: connections, threads: threads, seconds: seconds)
             }
+            let before = ContextSwitches.snapshot(processes)
             let measured = try median(rounds) {
                 try load(wrk, port: port, connections: connections, threads: threads, seconds: seconds)
             }
+            let switches = ContextSwitches.perRequest(
+                since: before, of: processes, requests: Int(measured.rate * Double(seconds * rounds)))
             report("bare NIO listener, \(connections) connection(s)", limit, note: "")
             report(
                 "httpserver provider → hello, \(connections) connection(s)", measured,
                 note: String(format: "%.2f × bare", measured.rate / limit.rate))
+            Figure(
+                name: "context switches per request, \(connections) connection(s)",
+                value: switches["provider"] ?? .nan, unit: "provider",
+                note: String(format: "host %.2f", switches["host"] ?? .nan)
+            ).print()
         }
         await bare.stop()
         await lattice.stop()

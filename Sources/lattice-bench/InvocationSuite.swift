@@ -38,7 +38,10 @@ enum InvocationSuite {
         let origin = WasmCloudEntity(publicKey: lattice.cluster.publicKey)
         let target = WasmCloudEntity(publicKey: echo)
         var signed: [Int: Run] = [:]
+        var switches: [Int: [String: Double]] = [:]
         for inFlight in [1, 32] {
+            let processes = ["host": "\(lattice.hostPID)", "client": "self"]
+            let before = ContextSwitches.snapshot(processes)
             let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
                 for _ in 0..<inFlight {
                     group.addTask {
@@ -49,22 +52,34 @@ enum InvocationSuite {
                 return try await group.reduce(into: [Double]()) { $0 += $1 }
             }
             signed[inFlight] = Run(latencies, inFlight: inFlight)
+            switches[inFlight] = ContextSwitches.perRequest(since: before, of: processes, requests: latencies.count)
             report("signed invocation → host → echo, \(inFlight) in flight", signed[inFlight]!)
         }
 
-        let bound = 1 / cryptoPair
-        let p50Goal = raw[1]!.p50 + cryptoPair + 150e-6
+        // Issue 16's bound: the client, the host and nats-server share the machine's cores, so the crypto of each
+        // invocation adds to raw NATS's own cost per request spread over the cores.
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let bound = 1 / (1 / raw[32]!.rate + cryptoPair / cores)
+        let p50Goal = raw[1]!.p50 + cryptoPair + 60e-6
         Figure(
-            name: "crypto bound 1 / (t_sign + t_verify)", value: bound, unit: "req/s",
-            note: String(format: "%.1f µs per sign+verify", cryptoPair * 1e6)
+            name: "bound B = 1 / (1/raw32 + (t_sign+t_verify)/cores)", value: bound, unit: "req/s",
+            note: String(format: "%.1f µs per sign+verify, %.0f cores", cryptoPair * 1e6, cores)
         ).print()
         Figure(
             name: "single-stream p50 against its goal", value: signed[1]!.p50 * 1e6, unit: "µs",
-            note: String(format: "goal ≤ raw p50 + t_sign + t_verify + 150 µs = %.0f µs", p50Goal * 1e6)
+            note: String(format: "goal ≤ raw p50 + t_sign + t_verify + 60 µs = %.0f µs", p50Goal * 1e6)
         ).print()
         for inFlight in [1, 32] {
+            let host = switches[inFlight]?["host"] ?? .nan
+            let client = switches[inFlight]?["client"] ?? .nan
             Figure(
-                name: "signed / crypto bound, \(inFlight) in flight", value: signed[inFlight]!.rate / bound, unit: "×",
+                name: "context switches per invocation, \(inFlight) in flight", value: host, unit: "host",
+                note: String(format: "client (this process) %.2f", client)
+            ).print()
+        }
+        for inFlight in [1, 32] {
+            Figure(
+                name: "signed / B, \(inFlight) in flight", value: signed[inFlight]!.rate / bound, unit: "×",
                 note: inFlight == 32 ? "goal ≥ 0.8" : ""
             ).print()
             Figure(

@@ -212,7 +212,8 @@ public actor ActorHost {
         let subscription = try host.connection.serve(
             subject, queueGroup: subject, pendingByteLimit: Self.pendingByteLimit,
             admission: InvocationAdmission(maxInFlight: host.configuration.maxConcurrentInvocations),
-            handle: { message in await router.serve(message, actor: pool) },
+            handle: { message, backlog, finish in router.serve(message, backlog: backlog, actor: pool, finish: finish)
+            },
             refuse: { message, reason in router.refuseBusy(message, actor: key, reason: reason) })
         let previous = actors[key]
         actors[key] = Running(

@@ -19,10 +19,17 @@ final class InvocationRouter: Sendable {
         self.rejections = RejectionReporter(host: host)
     }
 
-    func serve(_ message: NATSMessage, actor: ActorPool) async {
-        guard let replyTo = message.replyTo else { return }
-        let response = await respond(to: message.payload, actor: actor)
-        try? host.connection.publish(response.encode(), to: replyTo)
+    /// Serves one invocation where the actor pool runs it (on the delivering thread or an instance's queue), and
+    /// replies from there: no task and no other thread in between. With a `backlog` behind it, it leaves the
+    /// delivery thread, which must go back to admitting. Calls `finish` once the reply is sent.
+    func serve(_ message: NATSMessage, backlog: Int, actor: ActorPool, finish: @escaping @Sendable () -> Void) {
+        guard let replyTo = message.replyTo else { return finish() }
+        actor.schedule(
+            bytes: message.payload.count, mayStayHere: backlog == 0,
+            { [self] invoke in
+                let response = respond(to: message.payload, actor: actor, invoke: invoke)
+                try? host.connection.publish(response.encode(), to: replyTo)
+            }, finally: finish)
     }
 
     /// Turns an invocation away at once because the actor is at `--max-concurrent-invocations` with a full queue.
@@ -37,7 +44,8 @@ final class InvocationRouter: Sendable {
         try? host.connection.publish(response.encode(), to: replyTo)
     }
 
-    func respond(to payload: [UInt8], actor: ActorPool) async -> InvocationResponse {
+    /// Verifies the invocation and runs it with `invoke`, the instance the pool gave it.
+    func respond(to payload: [UInt8], actor: ActorPool, invoke: ActorPool.Invoke) -> InvocationResponse {
         let invocation: Invocation
         do {
             invocation = try Invocation.decode(payload)
@@ -57,7 +65,7 @@ final class InvocationRouter: Sendable {
                 invocationID: invocation.id,
                 error: "Invocation source does not have the required capability claim \(origin.contractId)")
         }
-        switch await actor.invoke(operation: invocation.operation, payload: invocation.msg) {
+        switch invoke(invocation.operation, invocation.msg) {
         case .success(let bytes):
             HostMetrics.invocation(outcome: "ok")
             return InvocationResponse(msg: bytes, invocationID: invocation.id)
