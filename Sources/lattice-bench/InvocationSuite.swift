@@ -35,20 +35,11 @@ enum InvocationSuite {
         }
 
         let echo = try await lattice.startActor("echo", count: 2)
-        let origin = WasmCloudEntity(publicKey: lattice.cluster.publicKey)
-        let target = WasmCloudEntity(publicKey: echo)
+        let targets = [WasmCloudEntity(publicKey: echo)]
         var signed: [Int: Run] = [:]
         for inFlight in [1, 32] {
-            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-                for _ in 0..<inFlight {
-                    group.addTask {
-                        try await invoke(
-                            lattice, origin: origin, target: target, payload: payload, times: total / inFlight)
-                    }
-                }
-                return try await group.reduce(into: [Double]()) { $0 += $1 }
-            }
-            signed[inFlight] = Run(latencies, inFlight: inFlight)
+            signed[inFlight] = try await signedRun(
+                lattice, targets: targets, inFlight: inFlight, total: total, payload: payload)
             report("signed invocation → host → echo, \(inFlight) in flight", signed[inFlight]!)
         }
 
@@ -75,12 +66,33 @@ enum InvocationSuite {
         await lattice.stop()
     }
 
+    /// `total` signed invocations of `Echo` from the cluster key, `inFlight` streams at once. Stream `s` sends its
+    /// `k`-th to `targets[(s + k × inFlight) % targets.count]`: the streams start spread over the targets and step
+    /// through them together, so every target gets an even share.
+    static func signedRun(
+        _ lattice: BenchLattice, targets: [WasmCloudEntity], inFlight: Int, total: Int, payload: [UInt8]
+    ) async throws -> Run {
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for stream in 0..<inFlight {
+                group.addTask {
+                    try await invoke(
+                        lattice, targets: targets, stream: stream, streams: inFlight, payload: payload,
+                        times: total / inFlight)
+                }
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }
+        }
+        return Run(latencies, inFlight: inFlight)
+    }
+
     /// One stream of signed invocations, one at a time; returns each round trip's seconds.
     static func invoke(
-        _ lattice: BenchLattice, origin: WasmCloudEntity, target: WasmCloudEntity, payload: [UInt8], times: Int
+        _ lattice: BenchLattice, targets: [WasmCloudEntity], stream: Int, streams: Int, payload: [UInt8], times: Int
     ) async throws -> [Double] {
+        let origin = WasmCloudEntity(publicKey: lattice.cluster.publicKey)
         var latencies: [Double] = []
-        for _ in 0..<times {
+        for call in 0..<times {
+            let target = targets[(stream + call * streams) % targets.count]
             let clock = ContinuousClock()
             let start = clock.now
             let invocation = try Invocation.signed(

@@ -2,7 +2,7 @@
 // Build it in release: `swift run -c release lattice-bench crypto`.
 import Foundation
 
-let all = ["crypto", "invocations", "http", "startup", "shutdown", "links"]
+let all = ["crypto", "invocations", "http", "startup", "shutdown", "links", "scale"]
 let requested = BenchArguments.current.suites
 let suites = requested.isEmpty ? all : requested
 if let unknown = suites.first(where: { !all.contains($0) }) {
@@ -21,6 +21,7 @@ do {
         case "http": try await HTTPSuite.run()
         case "shutdown": try await ShutdownSuite.run()
         case "links": try await LinksSuite.run()
+        case "scale": try await ScaleSuite.run()
         default: break
         }
     }
