@@ -9,7 +9,7 @@ enum BenchActors {
     /// The file that marks the folder.
     static let marker = "echo.wasm"
     /// The suites that start example actors.
-    static let suites: Set<String> = ["invocations", "http"]
+    static let suites: Set<String> = ["invocations", "http", "scale"]
 
     /// The folder, or the one line saying what is missing.
     static let folder: Result<String, BenchError> = locate(

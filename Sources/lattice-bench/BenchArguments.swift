@@ -1,9 +1,15 @@
 import Foundation
 
-/// `lattice-bench [--actors DIR] [suite…]`, parsed once.
+/// `lattice-bench [--actors DIR] [--peer wash] [suite…]`, parsed once.
 struct BenchArguments: Sendable {
+    /// The peers `startup` can measure beside lattice-host.
+    static let peers: Set<String> = ["wash"]
+    static let usage = "usage: lattice-bench [--actors DIR] [--peer wash] [suite…]"
+
     var suites: [String] = []
     var actors: String?
+    /// Another host `startup` measures in alternating runs (`--peer wash`).
+    var peer: String?
 
     /// The process's own arguments; a bad one ends the process with one line.
     static let current: BenchArguments = {
@@ -23,8 +29,14 @@ struct BenchArguments: Sendable {
                 parsed.actors = folder
             } else if argument.hasPrefix("--actors=") {
                 parsed.actors = String(argument.dropFirst("--actors=".count))
+            } else if argument == "--peer" || argument.hasPrefix("--peer=") {
+                let name = argument == "--peer" ? rest.popFirst() : String(argument.dropFirst("--peer=".count))
+                guard let name, peers.contains(name) else {
+                    throw BenchError("--peer needs one of: \(peers.sorted().joined(separator: ", "))")
+                }
+                parsed.peer = name
             } else if argument.hasPrefix("-") {
-                throw BenchError("unknown option '\(argument)'; usage: lattice-bench [--actors DIR] [suite…]")
+                throw BenchError("unknown option '\(argument)'; \(usage)")
             } else {
                 parsed.suites.append(argument)
             }

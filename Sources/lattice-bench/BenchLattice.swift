@@ -16,99 +16,83 @@ struct BenchLattice {
     let work: String
     let nats: EmbeddedNATSServer
     let connection: NATSConnection
-    let cluster = KeyPair.generate(.cluster)
-    let hostKey = KeyPair.generate(.server)
-    let hostPID: pid_t
+    let cluster: KeyPair
+    let host: BenchHost
     let subjects = Subjects()
 
-    /// Starts NATS and the host, and returns once the host answers its inventory subject.
-    static func start(_ name: String) async throws -> BenchLattice {
+    var hostKey: KeyPair { host.key }
+    var hostPID: pid_t { host.pid }
+    /// The host's cache directory: its providers run from below it.
+    var cache: String { work + "/cache" }
+
+    /// Starts NATS and the host, and returns once the host answers its inventory subject. `hostArguments` are
+    /// extra `lattice-host start` flags, such as a higher `--max-actor-instances`.
+    static func start(_ name: String, hostArguments: [String] = []) async throws -> BenchLattice {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(name)-\(getpid())").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let nats = try await EmbeddedNATSServer.startForBench(in: work)
         let connection = try await nats.connect("bench")
-        return try await BenchLattice(work: work, nats: nats, connection: connection)
-    }
-
-    private init(work: String, nats: EmbeddedNATSServer, connection: NATSConnection) async throws {
-        self.work = work
-        self.nats = nats
-        self.connection = connection
-        var request = SpawnRequest(
-            executable: BenchProducts.path("lattice-host"),
-            arguments: [
-                "start", "--nats-url", nats.url, "--host-seed", hostKey.seed!, "--cluster-seed", cluster.seed!,
-                "--cache-dir", work + "/cache", "--log-level", "error", "--allow-file-load",
-            ], environment: nats.hostEnvironment)
-        request.stderr = .null
-        request.stdout = .null
-        request.parentDeathSignal = SIGKILL  // a benchmark that fails part-way leaves no host behind
-        hostPID = try await ChildSpawner.shared.spawn(request).pid
-        while try await inventory() == nil { try await Task.sleep(for: .milliseconds(10)) }
+        let cluster = KeyPair.generate(.cluster)
+        let host = try await BenchHost.spawn(
+            natsURL: nats.url, environment: nats.hostEnvironment, key: KeyPair.generate(.server), cluster: cluster,
+            cache: work + "/cache", arguments: ["--allow-file-load"] + hostArguments)
+        let lattice = BenchLattice(work: work, nats: nats, connection: connection, cluster: cluster, host: host)
+        do {
+            try await BenchControl.waitForHost(connection, hostID: host.key.publicKey)
+        } catch {
+            await lattice.stop()
+            throw error
+        }
+        return lattice
     }
 
     func inventory() async throws -> HostInventory? {
-        guard
-            let reply = try? await connection.request(
-                [], to: subjects.inventory(hostID: hostKey.publicKey), timeout: .milliseconds(200))
-        else { return nil }
-        return try ControlDecoding.decode(HostInventory.self, from: reply.payload)
+        try await BenchControl.inventory(connection, hostID: hostKey.publicKey)
     }
 
-    /// Signs one of the repository's example actors and starts `count` instances; returns its key.
+    /// Signs one of the repository's example actors with a fresh module key and starts `count` instances; returns
+    /// the key. Each call gives a distinct actor, written to a file of its own (the host reads it during the start).
     func startActor(_ name: String, caps: [String] = [], count: Int = 1) async throws -> String {
         let key = KeyPair.generate(.module)
         let module = [UInt8](
             try Data(contentsOf: URL(fileURLWithPath: BenchActors.file(name))))
         let signed = try ActorClaims.sign(
             module: module, name: name, capabilities: caps, issuer: KeyPair.generate(.account), module: key)
-        let path = "\(work)/\(name)_s.wasm"
+        let path = "\(work)/\(name)-\(key.publicKey.prefix(16)).wasm"
         guard FileManager.default.createFile(atPath: path, contents: Data(signed)) else {
             throw BenchError("cannot write \(path)")
         }
-        try await command(
-            StartActorCommand(actorRef: path, count: count),
-            to: subjects.command(.startActor, hostID: hostKey.publicKey),
-            what: "\(name) start")
+        try await BenchControl.send(
+            connection, StartActorCommand(actorRef: path, count: count),
+            to: subjects.command(.startActor, hostID: hostKey.publicKey), what: "\(name) start",
+            timeout: .seconds(60))  // the host's own bound on a start: many instances of a debug build take a while
         return key.publicKey
     }
 
     /// Starts one of the built providers as a plain executable; returns its key once the inventory lists it.
     func startProvider(_ product: String, contract: String, link: String = "default") async throws -> String {
-        try await command(
-            StartProviderCommand(providerRef: BenchProducts.path(product), linkName: link, contractID: contract),
-            to: subjects.command(.startProvider, hostID: hostKey.publicKey), what: "\(product) start")
-        for _ in 0..<500 {
-            if let provider = try await inventory()?.providers.first(where: { $0.linkName == link }) {
-                return provider.id
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        try await BenchControl.startProviders(
+            connection, hostID: hostKey.publicKey, executable: BenchProducts.path(product), contract: contract,
+            links: [link])
+        return try await BenchWait.value("\(product) in the host's inventory", within: .seconds(30)) {
+            try? await inventory()?.providers.first(where: { $0.linkName == link })?.id
         }
-        throw BenchError("\(product) never appeared in the host's inventory")
     }
 
     func putLink(actor: String, provider: String, contract: String, values: [String: String]) async throws {
         let link = LinkDefinition(
             actorID: actor, providerID: provider, linkName: "default", contractID: contract, values: values)
-        try await command(link, to: subjects.linkPut, what: "link put")
+        try await BenchControl.send(connection, link, to: subjects.linkPut, what: "link put")
     }
 
-    private func command<Body: Encodable>(_ body: Body, to subject: String, what: String) async throws {
-        let ack = try await connection.request(ControlDecoding.encode(body), to: subject, timeout: .seconds(10))
-        guard (try? ControlDecoding.decode(CommandAck.self, from: ack.payload))?.accepted == true else {
-            throw BenchError("\(what) refused: \(ack.text)")
-        }
-    }
-
-    func stop() async {
-        ProcessSignals.send(SIGTERM, to: hostPID)
-        var status: Int32 = 0
-        for _ in 0..<1000 where waitpid(hostPID, &status, WNOHANG) == 0 {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+    /// Stops the host (SIGTERM, SIGKILL past `within`), then NATS; returns how the host's stop went.
+    @discardableResult
+    func stop(within: Duration = .seconds(30)) async -> BenchProcess.Ended {
+        let ended = await host.stop(within: within)
         await connection.close()
         await nats.stop()
         try? FileManager.default.removeItem(atPath: work)
+        return ended
     }
 }
 

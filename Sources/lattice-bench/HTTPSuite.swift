@@ -34,18 +34,20 @@ enum HTTPSuite {
         guard let providerPID = OrphanScanner.scan(cacheDirectory: lattice.work + "/cache").first?.pid else {
             throw BenchError("the httpserver provider's process was not found")
         }
-        let processes = ["host": "\(lattice.hostPID)", "provider": "\(providerPID)"]
         for connections in [1, 32] {
             let threads = min(2, connections)
             let limit = try median(rounds) {
                 try load(wrk, port: bare.port, connections: connections, threads: threads, seconds: seconds)
             }
-            let before = ContextSwitches.snapshot(processes)
+            let before = (host: BenchUsage.Snapshot(lattice.hostPID), provider: BenchUsage.Snapshot(providerPID))
             let measured = try median(rounds) {
                 try load(wrk, port: port, connections: connections, threads: threads, seconds: seconds)
             }
-            let switches = ContextSwitches.perRequest(
-                since: before, of: processes, requests: Int(measured.rate * Double(seconds * rounds)))
+            let requests = measured.rate * Double(seconds * rounds)
+            let switches = [
+                "host": Double(BenchUsage.Snapshot(lattice.hostPID).switches - before.host.switches) / requests,
+                "provider": Double(BenchUsage.Snapshot(providerPID).switches - before.provider.switches) / requests,
+            ]
             report("bare NIO listener, \(connections) connection(s)", limit, note: "")
             report(
                 "httpserver provider → hello, \(connections) connection(s)", measured,
@@ -55,6 +57,20 @@ enum HTTPSuite {
                 value: switches["provider"] ?? .nan, unit: "provider",
                 note: String(format: "host %.2f", switches["host"] ?? .nan)
             ).print()
+            // Issue 16's goals compare HTTP with the signed invocations measured earlier in the same run.
+            if let signed = InvocationSuite.latest.withLock({ $0 }) {
+                if connections == 32 {
+                    Figure(
+                        name: "HTTP / signed invocations, 32 at once", value: measured.rate / signed.rate32, unit: "×",
+                        note: "goal ≥ 0.85"
+                    ).print()
+                } else {
+                    Figure(
+                        name: "HTTP p50 − signed invocation p50, 1 at once", value: (measured.p50 - signed.p50) * 1e6,
+                        unit: "µs", note: "goal ≤ 100 µs"
+                    ).print()
+                }
+            }
         }
         await bare.stop()
         await lattice.stop()

@@ -25,20 +25,29 @@ enum LinksSuite {
         await lattice.stop()
     }
 
-    /// Stores links `from..<to`, 16 writes in flight (the bucket's own API, as a fleet of hosts would).
-    static func putLinks(_ bucket: NATSKeyValue, from: Int, to: Int) async throws {
+    /// Stores links `from..<to`, 16 writes in flight (the bucket's own API, as a fleet of hosts would). `link` makes
+    /// link number `index`; by default each has an actor and a provider of its own.
+    static func putLinks(
+        _ bucket: NATSKeyValue, from: Int, to: Int,
+        link: @escaping @Sendable (Int) -> LinkDefinition = LinksSuite.sampleLink
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in from..<to {
                 if index - from >= 16 { _ = try await group.next() }
                 group.addTask {
-                    let link = LinkDefinition(
-                        actorID: KeyPair.generate(.module).publicKey, providerID: KeyPair.generate(.service).publicKey,
-                        linkName: "default", contractID: "wasmcloud:httpserver", values: ["PORT": "\(8000 + index)"])
+                    let link = link(index)
                     try await bucket.put(link.storageKey, ControlDecoding.encode(link))
                 }
             }
             try await group.waitForAll()
         }
+    }
+
+    /// An httpserver link between a new actor and a new provider: every one has a storage key of its own.
+    @Sendable static func sampleLink(_ index: Int) -> LinkDefinition {
+        LinkDefinition(
+            actorID: KeyPair.generate(.module).publicKey, providerID: KeyPair.generate(.service).publicKey,
+            linkName: "default", contractID: "wasmcloud:httpserver", values: ["PORT": "\(8000 + index)"])
     }
 
     static func report(_ lattice: BenchLattice, _ bucket: NATSKeyValue, count: Int, rounds: Int) async throws {

@@ -58,4 +58,8 @@ enum BenchScale {
     }()
 
     static func scaled(_ count: Int) -> Int { max(32, Int(Double(count) * factor)) }
+
+    /// A count of things a figure is taken at (actors, instances, links), scaled down only: more of them would give
+    /// another figure, not a steadier one.
+    static func sized(_ count: Int) -> Int { max(1, Int((Double(count) * min(1, factor)).rounded())) }
 }

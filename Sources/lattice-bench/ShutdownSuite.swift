@@ -56,86 +56,60 @@ enum ShutdownSuite {
         try? FileManager.default.removeItem(atPath: work)
     }
 
-    /// Starts a host with `providers` providers, all ready, and returns the host's pid and cache.
+    /// Starts a host with `providers` providers, all ready, and returns the host and its cache.
     static func hostWithProviders(_ bench: Bench, providers: Int, executable: String, contract: String) async throws
-        -> (pid: pid_t, cache: String)
+        -> (host: BenchHost, cache: String)
     {
-        let key = KeyPair.generate(.server)
         let cache = bench.work + "/cache-\(UUID().uuidString.prefix(8))"
-        var request = SpawnRequest(
-            executable: BenchProducts.path("lattice-host"),
-            arguments: [
-                "start", "--nats-url", bench.nats.url, "--host-seed", key.seed!, "--cache-dir", cache,
-                "--log-level", "error", "--shutdown-timeout", "20s", "--allow-file-load",
-            ], environment: bench.nats.hostEnvironment)
-        request.stderr = .null
-        request.stdout = .null
-        request.parentDeathSignal = SIGKILL  // a benchmark that fails part-way leaves no host behind
-        let host = try await ChildSpawner.shared.spawn(request)
-        let subjects = Subjects()
-        while (try? await bench.connection.request(
-            [], to: subjects.inventory(hostID: key.publicKey), timeout: .milliseconds(200))) == nil
-        {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        var keys: [(String, String)] = []
-        for index in 0..<providers {
-            let command = StartProviderCommand(providerRef: executable, linkName: "l\(index)", contractID: contract)
-            let reply = try await bench.connection.request(
-                ControlDecoding.encode(command), to: subjects.command(.startProvider, hostID: key.publicKey),
-                timeout: .seconds(10))
-            guard (try? ControlDecoding.decode(CommandAck.self, from: reply.payload))?.accepted == true else {
-                throw BenchError("provider start refused: \(reply.text)")
-            }
-        }
-        // Providers enter the inventory only once ready, and a script never is: their keys are derived instead.
-        for index in 0..<providers {
-            keys.append((try ResolvedProvider.plainExecutableKey(path: executable, contract: contract), "l\(index)"))
-        }
-        if contract == "lattice:test" {
-            for (providerKey, link) in keys {
-                while (try? await bench.connection.request(
-                    [], to: subjects.providerHealth(providerKey, link: link), timeout: .milliseconds(200))) == nil
-                {
-                    try await Task.sleep(for: .milliseconds(10))
+        let host = try await BenchHost.spawn(
+            natsURL: bench.nats.url, environment: bench.nats.hostEnvironment, key: KeyPair.generate(.server),
+            cache: cache, arguments: ["--shutdown-timeout", "20s", "--allow-file-load"])
+        do {
+            let hostID = host.key.publicKey
+            try await BenchControl.waitForHost(bench.connection, hostID: hostID)
+            let links = (0..<providers).map { "l\($0)" }
+            try await BenchControl.startProviders(
+                bench.connection, hostID: hostID, executable: executable, contract: contract, links: links)
+            // Providers enter the inventory only once ready, and a script never is: their keys are derived instead.
+            let key = try ResolvedProvider.plainExecutableKey(path: executable, contract: contract)
+            if contract == "lattice:test" {
+                for link in links { try await BenchControl.waitForHealth(bench.connection, key: key, link: link) }
+            } else {
+                try await BenchWait.until("\(providers) provider processes", within: .seconds(30)) {
+                    CacheProcesses.pids(under: cache).count >= providers
                 }
             }
-        } else {
-            while CacheProcesses.pids(under: cache).count < providers {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+        } catch {
+            await host.stop()
+            throw error
         }
-        return (host.pid, cache)
+        return (host, cache)
     }
 
     static func stopTime(_ bench: Bench, providers: Int, executable: String, contract: String = "lattice:test")
         async throws
         -> Double
     {
-        let (pid, cache) = try await hostWithProviders(
+        let (host, cache) = try await hostWithProviders(
             bench, providers: providers, executable: executable, contract: contract)
-        let clock = ContinuousClock()
-        let start = clock.now
-        ProcessSignals.send(SIGTERM, to: pid)
-        let exit = await ChildExit.wait(for: pid)
-        let elapsed = Measure.seconds(clock.now - start)
+        let stop = await host.stop()
         let left = CacheProcesses.pids(under: cache)
-        guard exit == .exited(code: 0), left.isEmpty else {
-            throw BenchError("host stop left \(left.count) providers (\(exit))")
+        guard stop.exit == .exited(code: 0), left.isEmpty else {
+            throw BenchError("host stop left \(left.count) providers (\(stop.exit))")
         }
-        return elapsed
+        return stop.seconds
     }
 
     static func killTime(_ bench: Bench, providers: Int) async throws -> Double {
-        let (pid, cache) = try await hostWithProviders(
+        let (host, cache) = try await hostWithProviders(
             bench, providers: providers, executable: BenchProducts.path("test-provider"), contract: "lattice:test")
         let clock = ContinuousClock()
         let start = clock.now
-        ProcessSignals.send(SIGKILL, to: pid)
-        _ = await ChildExit.wait(for: pid)
-        while !CacheProcesses.pids(under: cache).isEmpty {
-            guard clock.now - start < .seconds(10) else { throw BenchError("providers outlived their host by 10 s") }
-            try await Task.sleep(for: .milliseconds(2))
+        await BenchProcess.terminate(host.pid, signal: SIGKILL, within: .seconds(10))
+        try await BenchWait.until(
+            "providers to follow their killed host", within: .seconds(10), every: .milliseconds(2)
+        ) {
+            CacheProcesses.pids(under: cache).isEmpty
         }
         return Measure.seconds(clock.now - start)
     }

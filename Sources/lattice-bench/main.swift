@@ -1,8 +1,8 @@
-// `lattice-bench [--actors DIR] [suite…]`: prints figures next to the raw limits measured in the same run.
+// `lattice-bench [--actors DIR] [--peer wash] [suite…]`: prints figures next to the raw limits measured in the same run.
 // Build it in release: `swift run -c release lattice-bench crypto`.
 import Foundation
 
-let all = ["crypto", "invocations", "http", "startup", "shutdown", "links"]
+let all = ["crypto", "invocations", "http", "startup", "shutdown", "links", "scale"]
 let requested = BenchArguments.current.suites
 let suites = requested.isEmpty ? all : requested
 if let unknown = suites.first(where: { !all.contains($0) }) {
@@ -16,11 +16,12 @@ do {
     for suite in suites {
         switch suite {
         case "crypto": try CryptoSuite.run(operations: BenchScale.scaled(100_000))
-        case "startup": try await StartupSuite.run()
+        case "startup": try await StartupSuite.run(peer: BenchArguments.current.peer)
         case "invocations": try await InvocationSuite.run(total: BenchScale.scaled(4000))
         case "http": try await HTTPSuite.run()
         case "shutdown": try await ShutdownSuite.run()
         case "links": try await LinksSuite.run()
+        case "scale": try await ScaleSuite.run()
         default: break
         }
     }
