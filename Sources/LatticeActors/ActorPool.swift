@@ -98,18 +98,18 @@ public final class ActorPool: @unchecked Sendable {
 
     public var instanceCount: Int { queues.count }
 
-    /// Runs `work` for a message of `bytes` with a free instance, then calls `finish`: on this thread when
-    /// `mayStayHere` and the actor may run inline (`InlineBudget`), otherwise on the instance's queue. Without a
-    /// free instance the work waits its turn, and runs on the queue of the instance that frees up.
+    /// Runs `work` for a message of `bytes`, with `backlog` more waiting behind it, with a free instance, then
+    /// calls `finish`: on this thread when the actor may run inline (`InlineBudget`), otherwise on the instance's
+    /// queue. Without a free instance the work waits its turn, and runs on the queue of the instance that frees up.
     public func schedule(
-        bytes: Int, mayStayHere: Bool = true, _ work: @escaping Work, finally finish: @escaping @Sendable () -> Void
+        bytes: Int, backlog: Int = 0, _ work: @escaping Work, finally finish: @escaping @Sendable () -> Void
     ) {
         let claimed = slots.withLock { state -> (slot: Int, inline: Bool)? in
             guard let slot = state.free.popLast() else {
                 state.waiting.append(Waiting(work: work, finish: finish))
                 return nil
             }
-            return (slot, mayStayHere && mayRunInline && state.budget.allowsInline(bytes: bytes))
+            return (slot, mayRunInline && state.budget.allowsInline(bytes: bytes, backlog: backlog))
         }
         guard let claimed else { return }
         if claimed.inline {

@@ -15,19 +15,28 @@ public struct InlineBudget: Sendable, Equatable {
 
     /// Largest invocation message that may run on a delivery thread.
     public static var defaultMaxBytes: Int { 64 * 1024 }
+    /// Most messages cnats may hold behind one that runs on the delivery thread. A few are a burst, served fastest
+    /// in turn on the thread that has them (32 callers at once are answered with fewer switches than by handing
+    /// each to an instance's queue); more are a flood, which must reach the admission bound, to be queued or
+    /// refused as busy, rather than wait in cnats' pending buffer, which drops what does not fit unanswered.
+    public static var defaultMaxBacklog: Int { 32 }
 
     public let limit: Duration
     public let maxBytes: Int
+    public let maxBacklog: Int
     /// The estimate: jumps up to any longer invocation, decays by an eighth towards each shorter one.
     public private(set) var estimate: Duration = .zero
 
-    public init(limit: Duration = defaultLimit, maxBytes: Int = defaultMaxBytes) {
+    public init(limit: Duration = defaultLimit, maxBytes: Int = defaultMaxBytes, maxBacklog: Int = defaultMaxBacklog) {
         self.limit = limit
         self.maxBytes = maxBytes
+        self.maxBacklog = maxBacklog
     }
 
-    /// Whether the next invocation, of `bytes`, may run where it was delivered.
-    public func allowsInline(bytes: Int) -> Bool { estimate <= limit && bytes <= maxBytes }
+    /// Whether the next invocation, of `bytes` with `backlog` messages behind it, may run where it was delivered.
+    public func allowsInline(bytes: Int, backlog: Int = 0) -> Bool {
+        estimate <= limit && bytes <= maxBytes && backlog <= maxBacklog
+    }
 
     /// Records how long one invocation took to serve (verify, run, reply), wherever it ran.
     public mutating func record(_ duration: Duration) {

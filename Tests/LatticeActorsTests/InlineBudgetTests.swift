@@ -13,10 +13,12 @@ struct InlineBudgetTests {
         #expect(budget.estimate == .milliseconds(50))
     }
 
-    @Test func largeMessagesNeverRunInline() {
-        let budget = InlineBudget(limit: .milliseconds(1), maxBytes: 64 * 1024)
+    @Test func largeMessagesAndFloodsNeverRunInline() {
+        let budget = InlineBudget(limit: .milliseconds(1), maxBytes: 64 * 1024, maxBacklog: 32)
         #expect(budget.allowsInline(bytes: 64 * 1024))
         #expect(!budget.allowsInline(bytes: 64 * 1024 + 1))
+        #expect(budget.allowsInline(bytes: 256, backlog: 32))
+        #expect(!budget.allowsInline(bytes: 256, backlog: 33))
     }
 
     /// Back inline only after enough short invocations: the estimate decays by an eighth of the gap each time.

@@ -20,12 +20,12 @@ final class InvocationRouter: Sendable {
     }
 
     /// Serves one invocation where the actor pool runs it (on the delivering thread or an instance's queue), and
-    /// replies from there: no task and no other thread in between. With a `backlog` behind it, it leaves the
-    /// delivery thread, which must go back to admitting. Calls `finish` once the reply is sent.
+    /// replies from there: no task and no other thread in between. With a long `backlog` behind it, it leaves
+    /// the delivery thread, which must go back to admitting. Calls `finish` once the reply is sent.
     func serve(_ message: NATSMessage, backlog: Int, actor: ActorPool, finish: @escaping @Sendable () -> Void) {
         guard let replyTo = message.replyTo else { return finish() }
         actor.schedule(
-            bytes: message.payload.count, mayStayHere: backlog == 0,
+            bytes: message.payload.count, backlog: backlog,
             { [self] invoke in
                 let response = respond(to: message.payload, actor: actor, invoke: invoke)
                 try? host.connection.publish(response.encode(), to: replyTo)
