@@ -4,9 +4,10 @@ import NATSClient
 
 /// Where `lattice get links` (and `lattice link get`) reads the links from.
 ///
-/// Straight from the bucket `LATTICEDATA_{lattice}`, as wash did: one watch streams every value, so any number of
-/// links can be listed, where a host's `get.links` reply has to fit in one NATS message (1 MiB by default, about
-/// 4,500 links). A host's `get.links` is the fallback, for a user whose permissions do not reach the bucket.
+/// Straight from the bucket `LATTICEDATA_{lattice}`, as wash did: one consumer streams every value
+/// (`NATSKeyValue.entries`), so any number of links can be listed, where a host's `get.links` reply has to fit in one
+/// NATS message (1 MiB by default, about 4,500 links). A host's `get.links` is the fallback, for a user whose
+/// permissions do not reach the bucket.
 enum LinkReader {
     /// The links sorted by storage key, or one line naming both ways that failed.
     static func links(_ connection: NATSConnection, _ lattice: LatticeOptions) async throws -> [LinkDefinition] {
