@@ -196,4 +196,11 @@ extension LinkDefinition {
         value.withUnsafeBufferPointer(StoredLinkScanner.link)
             ?? (try? ControlDecoding.decode(LinkDefinition.self, from: value))
     }
+
+    /// `decodeStored` on bytes it does not own (a message's payload, read in place), copied only when the decoder
+    /// has to judge them.
+    public static func decodeStored(_ value: UnsafeRawBufferPointer) -> LinkDefinition? {
+        StoredLinkScanner.link(value.assumingMemoryBound(to: UInt8.self))
+            ?? (try? ControlDecoding.decode(LinkDefinition.self, from: Array(value)))
+    }
 }

@@ -30,19 +30,34 @@ extension NATSKeyValue {
     public func entries(timeout: Duration = .seconds(10), maxBytes: Int = defaultReadByteLimit) async throws
         -> [NATSKeyValueEntry]
     {
-        try await read(timeout: timeout, maxBytes: maxBytes).entries
+        try await read(timeout: timeout, maxBytes: maxBytes) { _, value in Array(value) }.entries.map {
+            NATSKeyValueEntry(key: $0.key, value: $0.value, revision: $0.revision)
+        }
+    }
+
+    /// `entries`, each value turned into a `Value` by `transform` as it arrives, from the bytes cnats received (no
+    /// copy); a value `transform` gives nil for is left out. `transform` runs on cnats' delivery thread, one value at a
+    /// time, so a reader decodes while the server is still sending, and must be quick.
+    public func entries<Value: Sendable>(
+        timeout: Duration = .seconds(10), maxBytes: Int = defaultReadByteLimit,
+        transform: @escaping @Sendable (_ key: String, _ value: UnsafeRawBufferPointer) -> Value?
+    ) async throws -> [(key: String, value: Value, revision: UInt64)] {
+        try await read(timeout: timeout, maxBytes: maxBytes, transform: transform).entries
     }
 
     /// What one read found, and how.
-    struct Read {
-        var entries: [NATSKeyValueEntry]
+    struct Read<Value: Sendable> {
+        var entries: [(key: String, value: Value, revision: UInt64)]
         /// How many keys were read one by one after the stream part (nil when the stream part had them all).
         var keysReadAlone: Int?
     }
 
     /// `entries`, telling how it went; `streamMessageLimit` ends the stream part after that many messages (for
     /// tests of what follows it).
-    func read(timeout: Duration, maxBytes: Int, streamMessageLimit: UInt64? = nil) async throws -> Read {
+    func read<Value: Sendable>(
+        timeout: Duration, maxBytes: Int, streamMessageLimit: UInt64? = nil,
+        transform: @escaping @Sendable (String, UnsafeRawBufferPointer) -> Value?
+    ) async throws -> Read<Value> {
         let deadline = ContinuousClock.now + timeout
         let context = self.context
         let stream = self.stream
@@ -53,7 +68,11 @@ extension NATSKeyValue {
         if shape.messages == 0 { return Read(entries: []) }
         // A mirror or a sourced bucket keeps its writes under the origin's subjects: cnats' watch knows those.
         if shape.isDerived {
-            return Read(entries: try await watchedEntries(timeout: max(.milliseconds(1), deadline - .now)))
+            let watched = try await watchedEntries(timeout: max(.milliseconds(1), deadline - .now))
+            return Read(
+                entries: watched.compactMap { entry in
+                    entry.value.withUnsafeBytes { transform(entry.key, $0) }.map { (entry.key, $0, entry.revision) }
+                })
         }
         guard shape.bytes <= UInt64(max(0, maxBytes)) else {
             throw NATSError(
@@ -63,7 +82,7 @@ extension NATSKeyValue {
         }
         let reader = KeyValueStreamReader(
             bucket: bucket, prefix: Array(keyPrefix.utf8), byteLimit: maxBytes, lastSequence: shape.lastSequence,
-            messageLimit: streamMessageLimit ?? .max)
+            messageLimit: streamMessageLimit ?? .max, transform: transform)
         let inbox = try Self.newInbox()
         let subscription = try connection.subscribe(
             to: inbox, pendingMessageLimit: Int(Int32.max), pendingByteLimit: min(maxBytes, Int(Int32.max)),
@@ -99,8 +118,8 @@ extension NATSKeyValue {
 
     /// Waits until `reader` is past the stream's last sequence at the start, asking the consumer whether more is
     /// coming whenever nothing arrived for a while (the revisions it still counted may have gone since).
-    private func waitForEnd(
-        _ reader: KeyValueStreamReader, consumer: String, deadline: ContinuousClock.Instant
+    private func waitForEnd<Value>(
+        _ reader: KeyValueStreamReader<Value>, consumer: String, deadline: ContinuousClock.Instant
     ) async throws {
         let context = self.context
         let stream = self.stream
@@ -137,9 +156,9 @@ extension NATSKeyValue {
     }
 
     /// Lists the keys the stream holds now and reads each one `reader` has not seen, 16 at a time; how many.
-    private func readUnseenKeys(into reader: KeyValueStreamReader, deadline: ContinuousClock.Instant) async throws
-        -> Int
-    {
+    private func readUnseenKeys<Value>(
+        into reader: KeyValueStreamReader<Value>, deadline: ContinuousClock.Instant
+    ) async throws -> Int {
         let seen = reader.seenKeys()
         let prefix = keyPrefix
         var unseen: [String] = []
@@ -158,17 +177,18 @@ extension NATSKeyValue {
         }
         let context = self.context
         let stream = self.stream
-        try await withThrowingTaskGroup(of: NATSKeyValueEntry?.self) { group in
+        try await withThrowingTaskGroup(of: (key: String, found: (value: [UInt8], revision: UInt64)?).self) { group in
             for (index, key) in unseen.enumerated() {
-                if index >= 16, let found = try await group.next() { reader.add(found) }
+                if index >= 16, let read = try await group.next() { reader.add(read.key, read.found) }
                 group.addTask {
-                    try await offloadBlocking {
-                        try KeyValueStreamCalls.lastEntry(
+                    let found = try await offloadBlocking {
+                        try KeyValueStreamCalls.lastValue(
                             context, stream: stream, subject: prefix + key, key: key, deadline: deadline)
                     }
+                    return (key, found)
                 }
             }
-            for try await found in group { reader.add(found) }
+            for try await read in group { reader.add(read.key, read.found) }
         }
         try reader.check()
         return unseen.count
@@ -267,10 +287,10 @@ enum KeyValueStreamCalls {
             js_DeleteConsumer(context.raw, stream, consumer, &options, &code), "deleting consumer '\(consumer)'")
     }
 
-    /// The newest revision of one key; nil when the key is gone or deleted.
-    static func lastEntry(
+    /// The newest value of one key and its revision; nil when the key is gone or deleted.
+    static func lastValue(
         _ context: UncheckedPointer, stream: String, subject: String, key: String, deadline: ContinuousClock.Instant
-    ) throws -> NATSKeyValueEntry? {
+    ) throws -> (value: [UInt8], revision: UInt64)? {
         var options = jsOptions(deadline)
         var message: OpaquePointer?
         var code = jsErrCode(0)
@@ -279,13 +299,23 @@ enum KeyValueStreamCalls {
         try CStatusFunnel.check(status, "reading '\(key)'")
         guard let message else { return nil }
         defer { natsMsg_Destroy(message) }
-        guard !KeyValueStreamReader.isDeleteMarker(message) else { return nil }
+        guard !isDeleteMarker(message) else { return nil }
         let length = Int(natsMsg_GetDataLength(message))
         var value: [UInt8] = []
         if length > 0, let data = natsMsg_GetData(message) {
             value = Array(UnsafeRawBufferPointer(start: data, count: length))
         }
-        return NATSKeyValueEntry(key: key, value: value, revision: natsMsg_GetSequence(message))
+        return (value, natsMsg_GetSequence(message))
+    }
+
+    /// A delete or purge marker: `KV-Operation: DEL` or `PURGE`, or a server's subject delete marker
+    /// (`Nats-Marker-Reason`, NATS 2.11 and later).
+    static func isDeleteMarker(_ message: OpaquePointer) -> Bool {
+        var value: UnsafePointer<CChar>?
+        if natsMsgHeader_Get(message, "KV-Operation", &value) == NATS_OK, let value {
+            return strcmp(value, "DEL") == 0 || strcmp(value, "PURGE") == 0
+        }
+        return natsMsgHeader_Get(message, "Nats-Marker-Reason", &value) == NATS_OK
     }
 
     /// JetStream options whose wait for an answer ends at `deadline` (at least 1 ms: cnats reads 0 as its default).
@@ -298,9 +328,17 @@ enum KeyValueStreamCalls {
 }
 
 /// What the consumer of one bucket read has delivered so far, filled on cnats' delivery thread.
-final class KeyValueStreamReader: Sendable {
+final class KeyValueStreamReader<Value: Sendable>: Sendable {
+    /// A key's last revision read: its value, or nil when `transform` refused it.
+    struct Stored {
+        var value: Value?
+        var revision: UInt64
+        /// Bytes counted against the bound: the key and the value as received.
+        var size: Int
+    }
+
     fileprivate struct State {
-        var entries: [String: NATSKeyValueEntry] = [:]
+        var entries: [String: Stored] = [:]
         /// Keys whose last message read was a delete marker.
         var deleted: Set<String> = []
         var bytes = 0
@@ -316,16 +354,21 @@ final class KeyValueStreamReader: Sendable {
     private let byteLimit: Int
     private let lastSequence: UInt64
     private let messageLimit: UInt64
+    private let transform: @Sendable (String, UnsafeRawBufferPointer) -> Value?
     private let state = Mutex(State())
     /// Fires once the read is over: past the last sequence at the start, nothing more to come, or a failure.
     let done = OneShotLatch<Void>()
 
-    init(bucket: String, prefix: [UInt8], byteLimit: Int, lastSequence: UInt64, messageLimit: UInt64 = .max) {
+    init(
+        bucket: String, prefix: [UInt8], byteLimit: Int, lastSequence: UInt64, messageLimit: UInt64 = .max,
+        transform: @escaping @Sendable (String, UnsafeRawBufferPointer) -> Value?
+    ) {
         self.bucket = bucket
         self.prefix = prefix
         self.byteLimit = byteLimit
         self.lastSequence = lastSequence
         self.messageLimit = messageLimit
+        self.transform = transform
     }
 
     /// The consumer sequence of the last message read: how many the consumer delivered that we have.
@@ -349,19 +392,22 @@ final class KeyValueStreamReader: Sendable {
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
-    func result() throws -> [NATSKeyValueEntry] {
+    func result() throws -> [(key: String, value: Value, revision: UInt64)] {
         try state.withLock { state in
             if let failure = state.failure { throw failure }
-            return Array(state.entries.values)
+            return state.entries.compactMap { key, stored in stored.value.map { (key, $0, stored.revision) } }
         }
     }
 
-    /// A key read on its own, after the stream part.
-    func add(_ entry: NATSKeyValueEntry?) {
-        guard let entry else { return }
+    /// A key read on its own, after the stream part: its value and revision, or nil when it is gone.
+    func add(_ key: String, _ found: (value: [UInt8], revision: UInt64)?) {
+        guard let found else { return }
+        let value = found.value.withUnsafeBytes { transform(key, $0) }
         state.withLock { state in
             guard state.failure == nil else { return }
-            state.store(entry, byteLimit: byteLimit, bucket: bucket)
+            state.store(
+                key, Stored(value: value, revision: found.revision, size: key.utf8.count + found.value.count),
+                byteLimit: byteLimit, bucket: bucket)
         }
     }
 
@@ -370,19 +416,19 @@ final class KeyValueStreamReader: Sendable {
         // Only stream messages carry the ack subject with their sequences; anything else (a status) is not data.
         guard let reply = natsMsg_GetReply(message), let metadata = JetStreamAckMetadata(reply) else { return }
         let key = self.key(natsMsg_GetSubject(message))
-        let deleted = Self.isDeleteMarker(message)
-        var value: [UInt8] = []
-        if key != nil, !deleted {
-            let length = Int(natsMsg_GetDataLength(message))
-            if length > 0, let data = natsMsg_GetData(message) {
-                value = Array(UnsafeRawBufferPointer(start: data, count: length))
-            }
+        let deleted = KeyValueStreamCalls.isDeleteMarker(message)
+        var stored: Stored?
+        if let key, !deleted {
+            let length = Int(max(0, natsMsg_GetDataLength(message)))
+            let data = natsMsg_GetData(message).map { UnsafeRawPointer($0) }
+            let value = transform(
+                key, UnsafeRawBufferPointer(start: length > 0 ? data : nil, count: data == nil ? 0 : length))
+            stored = Stored(value: value, revision: metadata.streamSequence, size: key.utf8.count + length)
         }
         let ended = state.withLock { state -> Bool in
             guard !state.finished else { return false }
             state.apply(
-                metadata, key: key, deleted: deleted, value: value, byteLimit: byteLimit, bucket: bucket,
-                lastSequence: lastSequence)
+                metadata, key: key, stored: stored, byteLimit: byteLimit, bucket: bucket, lastSequence: lastSequence)
             if state.consumerSequence >= messageLimit { state.finished = true }
             return state.finished
         }
@@ -400,21 +446,12 @@ final class KeyValueStreamReader: Sendable {
             return String(decoding: UnsafeBufferPointer(rebasing: whole[prefix.count...]), as: UTF8.self)
         }
     }
-
-    /// A delete or purge marker: `KV-Operation: DEL` or `PURGE`, or a server's subject delete marker
-    /// (`Nats-Marker-Reason`, NATS 2.11 and later).
-    static func isDeleteMarker(_ message: OpaquePointer) -> Bool {
-        var value: UnsafePointer<CChar>?
-        if natsMsgHeader_Get(message, "KV-Operation", &value) == NATS_OK, let value {
-            return strcmp(value, "DEL") == 0 || strcmp(value, "PURGE") == 0
-        }
-        return natsMsgHeader_Get(message, "Nats-Marker-Reason", &value) == NATS_OK
-    }
 }
 
 extension KeyValueStreamReader.State {
+    /// Applies one message: `stored` for a value, nil for a delete marker (or a subject outside the bucket).
     fileprivate mutating func apply(
-        _ metadata: JetStreamAckMetadata, key: String?, deleted isDelete: Bool, value: [UInt8], byteLimit: Int,
+        _ metadata: JetStreamAckMetadata, key: String?, stored: KeyValueStreamReader.Stored?, byteLimit: Int,
         bucket: String, lastSequence: UInt64
     ) {
         // Without acks nothing is redelivered: a gap means cnats dropped messages we cannot get back.
@@ -427,24 +464,22 @@ extension KeyValueStreamReader.State {
         consumerSequence = metadata.consumerSequence
         if metadata.streamSequence <= lastSequence { deliveredUpToStart += 1 }
         if let key {
-            if isDelete {
-                if let old = entries.removeValue(forKey: key) { bytes -= old.key.utf8.count + old.value.count }
-                deleted.insert(key)
-            } else {
+            if let stored {
                 if !deleted.isEmpty { deleted.remove(key) }
-                store(
-                    NATSKeyValueEntry(key: key, value: value, revision: metadata.streamSequence), byteLimit: byteLimit,
-                    bucket: bucket)
+                store(key, stored, byteLimit: byteLimit, bucket: bucket)
+            } else {
+                if let old = entries.removeValue(forKey: key) { bytes -= old.size }
+                deleted.insert(key)
             }
         }
         if metadata.streamSequence >= lastSequence || metadata.pending == 0 { finished = true }
     }
 
-    fileprivate mutating func store(_ entry: NATSKeyValueEntry, byteLimit: Int, bucket: String) {
-        if let old = entries.updateValue(entry, forKey: entry.key) {
-            bytes -= old.key.utf8.count + old.value.count
-        }
-        bytes += entry.key.utf8.count + entry.value.count
+    fileprivate mutating func store(
+        _ key: String, _ stored: KeyValueStreamReader.Stored, byteLimit: Int, bucket: String
+    ) {
+        if let old = entries.updateValue(stored, forKey: key) { bytes -= old.size }
+        bytes += stored.size
         if bytes > byteLimit {
             fail("reading bucket '\(bucket)' failed: its keys and values exceed \(byteLimit) bytes")
         }

@@ -6,8 +6,10 @@ import NATSClient
 
 /// `get links` with 10, 1,000 and 10,000 links: the host's `get.links` (its watched table) and a read of the
 /// bucket itself (what `lattice get links` does, without the process start), next to the read it replaced (cnats'
-/// watch and one `JSONDecoder` over all values joined) in the same run. `LATTICE_BENCH_SCALE` multiplies the rounds
-/// (5), for a profiler.
+/// watch and one `JSONDecoder` over all values joined) in the same run, with the CPU time each read cost this process
+/// and nats-server (steadier than the wall clock on a machine other work shares). `LATTICE_BENCH_SCALE` multiplies
+/// the rounds (5); `LATTICE_BENCH_LINKS_PROFILE=new` (or `replaced`) reads the 10,000 links that way for 20 s after
+/// printing `profiling`, for a profiler attached then.
 enum LinksSuite {
     static func run(
         counts: [Int] = [10, 1000, 10_000], rounds: Int = max(5, Int(5 * BenchScale.factor))
@@ -20,6 +22,10 @@ enum LinksSuite {
             for count in counts {
                 try await putLinks(bucket, from: stored, to: count)
                 stored = count
+                if let profiled = ProcessInfo.processInfo.environment["LATTICE_BENCH_LINKS_PROFILE"] {
+                    if count == counts.last { try await profile(bucket, replaced: profiled == "replaced") }
+                    continue
+                }
                 try await report(lattice, bucket, count: count, rounds: rounds)
             }
         } catch {
@@ -27,6 +33,22 @@ enum LinksSuite {
             throw error
         }
         await lattice.stop()
+    }
+
+    static func profile(_ bucket: NATSKeyValue, replaced: Bool) async throws {
+        print("profiling \(replaced ? "the replaced" : "the new") bucket read for 20 s")
+        fflush(nil)
+        let end = ContinuousClock.now + .seconds(20)
+        var reads = 0
+        while ContinuousClock.now < end {
+            if replaced {
+                _ = replacedLinks(try await bucket.watchedEntries(timeout: .seconds(30)))
+            } else {
+                _ = try await links(bucket)
+            }
+            reads += 1
+        }
+        print("profiled \(reads) reads")
     }
 
     /// Stores links `from..<to`, 16 writes in flight (the bucket's own API, as a fleet of hosts would).
@@ -59,27 +81,26 @@ enum LinksSuite {
                 answer = "error ack: over the max payload of \(lattice.connection.maxPayload) bytes"
             }
         }
-        var direct: [Double] = []
-        var fetch: [Double] = []
-        var before: [Double] = []
-        var beforeFetch: [Double] = []
-        var read = 0
-        var readBefore = 0
+        var new = Path()
+        var replaced = Path()
+        var values: [[UInt8]] = []
         for round in 0..<rounds {
             // Alternating which goes first, so neither always finds the server's caches warm.
-            for replaced in round.isMultiple(of: 2) ? [false, true] : [true, false] {
+            for isReplaced in round.isMultiple(of: 2) ? [false, true] : [true, false] {
+                let usage = CPUUsage(server: lattice.nats.pid)
                 let clock = ContinuousClock()
                 let start = clock.now
-                if replaced {
+                if isReplaced {
                     let entries = try await bucket.watchedEntries(timeout: .seconds(30))
-                    beforeFetch.append(Measure.seconds(clock.now - start))
-                    readBefore = joinedDecode(entries.map(\.value)).count
-                    before.append(Measure.seconds(clock.now - start))
+                    replaced.fetch.append(Measure.seconds(clock.now - start))
+                    replaced.links = replacedLinks(entries).count
+                    replaced.total.append(Measure.seconds(clock.now - start))
+                    replaced.add(usage.since())
+                    values = entries.map(\.value)
                 } else {
-                    let entries = try await bucket.entries(timeout: .seconds(30))
-                    fetch.append(Measure.seconds(clock.now - start))
-                    read = LinkDefinition.decodeAll(entries.map(\.value)).count
-                    direct.append(Measure.seconds(clock.now - start))
+                    new.links = try await links(bucket).count
+                    new.total.append(Measure.seconds(clock.now - start))
+                    new.add(usage.since())
                 }
             }
         }
@@ -89,17 +110,96 @@ enum LinksSuite {
             name: "get.links → host, \(count) links", value: Measure.median(host) * 1000, unit: "ms",
             note: "\(answer); \(first)"
         ).print()
-        let ratio = Measure.median(direct) / Measure.median(before)
+        let ratio = Measure.median(new.total) / Measure.median(replaced.total)
         Figure(
-            name: "bucket read (lattice get links), \(count) links", value: Measure.median(direct) * 1000, unit: "ms",
+            name: "bucket read (lattice get links), \(count) links", value: Measure.median(new.total) * 1000,
+            unit: "ms",
+            note: String(format: "%d links (decoded as they arrive), ", new.links) + new.cpu(rounds)
+                + String(format: "; %.2fx the replaced read; goal ≤ 100 ms at 10,000", ratio)
+        ).print()
+        Figure(
+            name: "replaced read (watch + joined decode), \(count)", value: Measure.median(replaced.total) * 1000,
+            unit: "ms",
             note: String(
-                format: "%d links, %.1f ms of it the read; %.2fx the replaced read; goal ≤ 100 ms at 10,000", read,
-                Measure.median(fetch) * 1000, ratio)
+                format: "%d links, %.1f ms of it the watch, ", replaced.links, Measure.median(replaced.fetch) * 1000)
+                + replaced.cpu(rounds)
         ).print()
+        // The decoding alone (median of the rounds).
+        let scanner = Measure.perIteration(iterations: 1, rounds: rounds) { _ in
+            _ = LinkDefinition.decodeAll(values)
+        }
+        let joined = Measure.perIteration(iterations: 1, rounds: rounds) { _ in _ = joinedDecode(values) }
         Figure(
-            name: "replaced read (watch + joined decode), \(count)", value: Measure.median(before) * 1000, unit: "ms",
-            note: String(format: "%d links, %.1f ms of it the watch", readBefore, Measure.median(beforeFetch) * 1000)
+            name: "decode \(count) stored links (StoredLinkScanner)", value: scanner * 1000, unit: "ms",
+            note: String(
+                format: "%.2f µs a link; joined JSONDecoder %.1f ms (%.2f µs a link)", scanner * 1e6 / Double(count),
+                joined * 1000, joined * 1e6 / Double(count))
         ).print()
+    }
+
+    /// One way of reading the bucket: wall-clock seconds of each round, CPU seconds over all rounds.
+    struct Path {
+        var total: [Double] = []
+        var fetch: [Double] = []
+        var links = 0
+        var ownCPU = 0.0
+        var serverCPU = 0.0
+
+        mutating func add(_ usage: (own: Double, server: Double)) {
+            ownCPU += usage.own
+            serverCPU += usage.server
+        }
+
+        func cpu(_ rounds: Int) -> String {
+            String(
+                format: "CPU a read: %.1f ms here, %.1f ms nats-server", ownCPU * 1000 / Double(rounds),
+                serverCPU * 1000 / Double(rounds))
+        }
+    }
+
+    /// CPU time since creation, of this process (every thread) and of nats-server (`/proc/PID/task/*/schedstat`,
+    /// nanoseconds).
+    struct CPUUsage {
+        let server: pid_t
+        let ownStart: Double
+        let serverStart: Double
+
+        init(server: pid_t) {
+            self.server = server
+            ownStart = Self.own()
+            serverStart = Self.of(server)
+        }
+
+        func since() -> (own: Double, server: Double) { (Self.own() - ownStart, Self.of(server) - serverStart) }
+
+        static func own() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
+
+        static func of(_ pid: pid_t) -> Double {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            return tasks.reduce(0) { total, task in
+                let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8)) ?? ""
+                return total + (Double(text.split(separator: " ").first ?? "") ?? 0) / 1e9
+            }
+        }
+    }
+
+    /// What `lattice get links` does with the bucket (`LinkReader.fromBucket`): every value decoded as it arrives,
+    /// the links sorted by key.
+    static func links(_ bucket: NATSKeyValue) async throws -> [LinkDefinition] {
+        let stored = try await bucket.entries(timeout: .seconds(30)) { key, value in
+            LatticeDataKey.isArtifactRecord(key) ? nil : LinkDefinition.decodeStored(value)
+        }
+        return stored.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    /// What it did before, after the watch.
+    static func replacedLinks(_ entries: [NATSKeyValueEntry]) -> [LinkDefinition] {
+        joinedDecode(
+            entries.filter { !LatticeDataKey.isArtifactRecord($0.key) }.sorted { $0.key < $1.key }.map(\.value))
     }
 
     /// The decoding `lattice get links` did before `StoredLinkScanner`: every value joined into one JSON array for one

@@ -32,10 +32,11 @@ enum LinkReader {
         -> [LinkDefinition]
     {
         let bucket = try await NATSKeyValue.open(connection, bucket: name, create: false)
-        let stored = try await bucket.entries(timeout: timeout)
-            .filter { !LatticeDataKey.isArtifactRecord($0.key) }
-            .sorted { $0.key < $1.key }
-        return LinkDefinition.decodeAll(stored.map(\.value))
+        // Each value decoded as it arrives (`LinkDefinition.decodeAll`'s verdicts), while the server still sends.
+        let stored = try await bucket.entries(timeout: timeout) { key, value in
+            LatticeDataKey.isArtifactRecord(key) ? nil : LinkDefinition.decodeStored(value)
+        }
+        return stored.sorted { $0.key < $1.key }.map(\.value)
     }
 
     /// The links a host answers on `get.links`; its refusal (a list too large for one message, say) is the error.

@@ -25,6 +25,17 @@ struct KeyValueReadTests {
         Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
+    func contents(_ entries: [(key: String, value: [UInt8], revision: UInt64)]) -> [String: [UInt8]] {
+        Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The whole read, values as bytes.
+    func read(_ bucket: NATSKeyValue, streamMessageLimit: UInt64? = nil) async throws -> NATSKeyValue.Read<[UInt8]> {
+        try await bucket.read(
+            timeout: .seconds(10), maxBytes: NATSKeyValue.defaultReadByteLimit, streamMessageLimit: streamMessageLimit
+        ) { _, value in Array(value) }
+    }
+
     /// A value of about the size of a stored link.
     static func linkSized(_ key: String, _ tag: String = "") -> [UInt8] {
         Array("{\"key\":\"\(key)\",\"tag\":\"\(tag)\",\"pad\":\"\(String(repeating: "x", count: 160))\"}".utf8)
@@ -180,7 +191,7 @@ struct KeyValueReadTests {
         var keysReadAlone = 0
         while reads < 6 || (keysReadAlone == 0 && reads < 40) {
             reads += 1
-            let outcome = try await bucket.read(timeout: .seconds(10), maxBytes: NATSKeyValue.defaultReadByteLimit)
+            let outcome = try await read(bucket)
             keysReadAlone += outcome.keysReadAlone ?? 0
             let read = contents(outcome.entries)
             for (key, value) in stable where read[key] != value { Issue.record("\(key) missing or changed") }
@@ -216,11 +227,14 @@ struct KeyValueReadTests {
             expected["key\(index)"] = nil
         }
         // The stream part ends after 50 messages, as if the rest had been replaced under it.
-        let read = try await bucket.read(
-            timeout: .seconds(10), maxBytes: NATSKeyValue.defaultReadByteLimit, streamMessageLimit: 50)
-        #expect(read.keysReadAlone == 300 - 50)
-        #expect(contents(read.entries) == expected)
-        #expect(Set(read.entries.map(\.revision)).count == expected.count)
+        let short = try await read(bucket, streamMessageLimit: 50)
+        #expect(short.keysReadAlone == 300 - 50)
+        #expect(contents(short.entries) == expected)
+        #expect(Set(short.entries.map(\.revision)).count == expected.count)
+        // A value the transform refuses is left out, as a deleted key is.
+        let odd = try await bucket.entries { key, value in key.hasSuffix("7") ? nil : value.count }
+        #expect(Set(odd.map(\.key)) == Set(expected.keys.filter { !$0.hasSuffix("7") }))
+        #expect(odd.allSatisfy { $0.value == expected[$0.key]?.count })
         await connection.close()
     }
 
