@@ -1,5 +1,9 @@
 import LatticeCrypto
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Reads a stored link's JSON in one pass over its bytes: the fast path of `LinkDefinition.decodeAll`.
 ///
 /// It answers only for documents it is sure `ControlDecoding.decode(LinkDefinition.self, from:)` (Foundation's
@@ -130,14 +134,19 @@ struct StoredLinkScanner {
         let key = UnsafeBufferPointer(rebasing: bytes[start..<index])
         index += 1
         switch key.count {
-        case 2 where key.elementsEqual("id".utf8): return .id
-        case 6 where key.elementsEqual("values".utf8): return .values
-        case 8 where key.elementsEqual("actor_id".utf8): return .actorID
-        case 9 where key.elementsEqual("link_name".utf8): return .linkName
-        case 11 where key.elementsEqual("provider_id".utf8): return .providerID
-        case 11 where key.elementsEqual("contract_id".utf8): return .contractID
+        case 2 where Self.equal(key, "id"): return .id
+        case 6 where Self.equal(key, "values"): return .values
+        case 8 where Self.equal(key, "actor_id"): return .actorID
+        case 9 where Self.equal(key, "link_name"): return .linkName
+        case 11 where Self.equal(key, "provider_id"): return .providerID
+        case 11 where Self.equal(key, "contract_id"): return .contractID
         default: return nil
         }
+    }
+
+    /// `key` is `name`'s bytes (of the same length, which the caller checked).
+    private static func equal(_ key: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+        memcmp(key.baseAddress!, name.utf8Start, key.count) == 0
     }
 
     /// A string, or `null` as `.some(nil)`; nil when it is neither.
@@ -150,18 +159,22 @@ struct StoredLinkScanner {
     private mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
+        var high: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let body = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return text
+                // ASCII needs no validation (and `String(decoding:)` is the fast path for it); other text must be
+                // valid UTF-8, as the decoder requires.
+                return high < 0x80 ? String(decoding: body, as: UTF8.self) : String(validating: body, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") {
                 index = start
                 return try? JSONEscapedString.decode(bytes, index: &index)
             }
             guard byte >= 0x20 else { return nil }
+            high |= byte
             index += 1
         }
         return nil

@@ -30,34 +30,25 @@ extension NATSKeyValue {
     public func entries(timeout: Duration = .seconds(10), maxBytes: Int = defaultReadByteLimit) async throws
         -> [NATSKeyValueEntry]
     {
-        try await read(timeout: timeout, maxBytes: maxBytes) { _, value in Array(value) }.entries.map {
-            NATSKeyValueEntry(key: $0.key, value: $0.value, revision: $0.revision)
-        }
+        let collected = KeyValueEntryCollector()
+        try await read(into: collected, timeout: timeout, maxBytes: maxBytes)
+        return collected.entries
     }
 
-    /// `entries`, each value turned into a `Value` by `transform` as it arrives, from the bytes cnats received (no
-    /// copy); a value `transform` gives nil for is left out. `transform` runs on cnats' delivery thread, one value at a
-    /// time, so a reader decodes while the server is still sending, and must be quick.
-    public func entries<Value: Sendable>(
-        timeout: Duration = .seconds(10), maxBytes: Int = defaultReadByteLimit,
-        transform: @escaping @Sendable (_ key: String, _ value: UnsafeRawBufferPointer) -> Value?
-    ) async throws -> [(key: String, value: Value, revision: UInt64)] {
-        try await read(timeout: timeout, maxBytes: maxBytes, transform: transform).entries
+    /// `entries`, handing each value to `sink` as it arrives, from the bytes cnats received (no copy), and each delete
+    /// marker after it, in stream order: what `sink` holds at the end is the bucket. `sink` is called on cnats'
+    /// delivery thread, one call at a time, so a reader decodes while the server is still sending; it must be quick.
+    public func read(
+        into sink: any NATSKeyValueSink, timeout: Duration = .seconds(10), maxBytes: Int = defaultReadByteLimit
+    ) async throws {
+        _ = try await read(into: sink, timeout: timeout, maxBytes: maxBytes, streamMessageLimit: nil)
     }
 
-    /// What one read found, and how.
-    struct Read<Value: Sendable> {
-        var entries: [(key: String, value: Value, revision: UInt64)]
-        /// How many keys were read one by one after the stream part (nil when the stream part had them all).
-        var keysReadAlone: Int?
-    }
-
-    /// `entries`, telling how it went; `streamMessageLimit` ends the stream part after that many messages (for
-    /// tests of what follows it).
-    func read<Value: Sendable>(
-        timeout: Duration, maxBytes: Int, streamMessageLimit: UInt64? = nil,
-        transform: @escaping @Sendable (String, UnsafeRawBufferPointer) -> Value?
-    ) async throws -> Read<Value> {
+    /// `read(into:)`; how many keys it read one by one after the stream part (nil when the stream part had them
+    /// all). `streamMessageLimit` ends the stream part after that many messages (for tests of what follows it).
+    func read(
+        into sink: any NATSKeyValueSink, timeout: Duration, maxBytes: Int, streamMessageLimit: UInt64?
+    ) async throws -> Int? {
         let deadline = ContinuousClock.now + timeout
         let context = self.context
         let stream = self.stream
@@ -65,14 +56,13 @@ extension NATSKeyValue {
         let shape = try await offloadBlocking {
             try KeyValueStreamCalls.shape(context, stream: stream, deadline: deadline)
         }
-        if shape.messages == 0 { return Read(entries: []) }
+        if shape.messages == 0 { return nil }
         // A mirror or a sourced bucket keeps its writes under the origin's subjects: cnats' watch knows those.
         if shape.isDerived {
-            let watched = try await watchedEntries(timeout: max(.milliseconds(1), deadline - .now))
-            return Read(
-                entries: watched.compactMap { entry in
-                    entry.value.withUnsafeBytes { transform(entry.key, $0) }.map { (entry.key, $0, entry.revision) }
-                })
+            for entry in try await watchedEntries(timeout: max(.milliseconds(1), deadline - .now)) {
+                entry.value.withUnsafeBytes { sink.put(entry.key, value: $0, revision: entry.revision) }
+            }
+            return nil
         }
         guard shape.bytes <= UInt64(max(0, maxBytes)) else {
             throw NATSError(
@@ -82,7 +72,7 @@ extension NATSKeyValue {
         }
         let reader = KeyValueStreamReader(
             bucket: bucket, prefix: Array(keyPrefix.utf8), byteLimit: maxBytes, lastSequence: shape.lastSequence,
-            messageLimit: streamMessageLimit ?? .max, transform: transform)
+            messageLimit: streamMessageLimit ?? .max, sink: sink)
         let inbox = try Self.newInbox()
         let subscription = try connection.subscribe(
             to: inbox, pendingMessageLimit: Int(Int32.max), pendingByteLimit: min(maxBytes, Int(Int32.max)),
@@ -106,11 +96,8 @@ extension NATSKeyValue {
         try reader.check()
         // One revision a key: the stream's message count is its key count.
         let keysAtStart = shape.history == 1 ? shape.messages : UInt64(max(0, shape.subjects))
-        var keysReadAlone: Int?
-        if keysAtStart == 0 || reader.deliveredUpToStart < keysAtStart {
-            keysReadAlone = try await readUnseenKeys(into: reader, deadline: deadline)
-        }
-        return Read(entries: try reader.result(), keysReadAlone: keysReadAlone)
+        guard keysAtStart == 0 || reader.deliveredUpToStart < keysAtStart else { return nil }
+        return try await readUnseenKeys(into: reader, deadline: deadline)
     }
 
     /// `$KV.{bucket}.`, the subject prefix of the bucket's keys.
@@ -118,8 +105,8 @@ extension NATSKeyValue {
 
     /// Waits until `reader` is past the stream's last sequence at the start, asking the consumer whether more is
     /// coming whenever nothing arrived for a while (the revisions it still counted may have gone since).
-    private func waitForEnd<Value>(
-        _ reader: KeyValueStreamReader<Value>, consumer: String, deadline: ContinuousClock.Instant
+    private func waitForEnd(
+        _ reader: KeyValueStreamReader, consumer: String, deadline: ContinuousClock.Instant
     ) async throws {
         let context = self.context
         let stream = self.stream
@@ -156,8 +143,8 @@ extension NATSKeyValue {
     }
 
     /// Lists the keys the stream holds now and reads each one `reader` has not seen, 16 at a time; how many.
-    private func readUnseenKeys<Value>(
-        into reader: KeyValueStreamReader<Value>, deadline: ContinuousClock.Instant
+    private func readUnseenKeys(
+        into reader: KeyValueStreamReader, deadline: ContinuousClock.Instant
     ) async throws -> Int {
         let seen = reader.seenKeys()
         let prefix = keyPrefix
@@ -327,11 +314,34 @@ enum KeyValueStreamCalls {
     }
 }
 
-/// What the consumer of one bucket read has delivered so far, filled on cnats' delivery thread.
-final class KeyValueStreamReader<Value: Sendable>: Sendable {
-    /// A key's last revision read: its value, or nil when `transform` refused it.
+/// Where a bucket read (`NATSKeyValue.read(into:)`) puts what it reads, in stream order and one call at a time: a
+/// key's value (again when a later revision replaces it), or its deletion.
+public protocol NATSKeyValueSink: AnyObject, Sendable {
+    /// `key` holds `value` at `revision`; the bytes are valid only during the call.
+    func put(_ key: String, value: UnsafeRawBufferPointer, revision: UInt64)
+    /// `key` was deleted or purged: forget what `put` gave for it.
+    func delete(_ key: String)
+}
+
+/// The sink of `entries`: every value copied.
+final class KeyValueEntryCollector: NATSKeyValueSink {
+    private let collected = Mutex<[String: NATSKeyValueEntry]>([:])
+
+    var entries: [NATSKeyValueEntry] { collected.withLock { Array($0.values) } }
+
+    func put(_ key: String, value: UnsafeRawBufferPointer, revision: UInt64) {
+        let entry = NATSKeyValueEntry(key: key, value: Array(value), revision: revision)
+        collected.withLock { $0[key] = entry }
+    }
+
+    func delete(_ key: String) { _ = collected.withLock { $0.removeValue(forKey: key) } }
+}
+
+/// What the consumer of one bucket read has delivered so far, filled on cnats' delivery thread and handed to the
+/// read's sink as it comes.
+final class KeyValueStreamReader: Sendable {
+    /// A key's last revision read.
     struct Stored {
-        var value: Value?
         var revision: UInt64
         /// Bytes counted against the bound: the key and the value as received.
         var size: Int
@@ -354,21 +364,21 @@ final class KeyValueStreamReader<Value: Sendable>: Sendable {
     private let byteLimit: Int
     private let lastSequence: UInt64
     private let messageLimit: UInt64
-    private let transform: @Sendable (String, UnsafeRawBufferPointer) -> Value?
+    private let sink: any NATSKeyValueSink
     private let state = Mutex(State())
     /// Fires once the read is over: past the last sequence at the start, nothing more to come, or a failure.
     let done = OneShotLatch<Void>()
 
     init(
         bucket: String, prefix: [UInt8], byteLimit: Int, lastSequence: UInt64, messageLimit: UInt64 = .max,
-        transform: @escaping @Sendable (String, UnsafeRawBufferPointer) -> Value?
+        sink: any NATSKeyValueSink
     ) {
         self.bucket = bucket
         self.prefix = prefix
         self.byteLimit = byteLimit
         self.lastSequence = lastSequence
         self.messageLimit = messageLimit
-        self.transform = transform
+        self.sink = sink
     }
 
     /// The consumer sequence of the last message read: how many the consumer delivered that we have.
@@ -392,22 +402,14 @@ final class KeyValueStreamReader<Value: Sendable>: Sendable {
         if let failure = state.withLock({ $0.failure }) { throw failure }
     }
 
-    func result() throws -> [(key: String, value: Value, revision: UInt64)] {
-        try state.withLock { state in
-            if let failure = state.failure { throw failure }
-            return state.entries.compactMap { key, stored in stored.value.map { (key, $0, stored.revision) } }
-        }
-    }
-
     /// A key read on its own, after the stream part: its value and revision, or nil when it is gone.
     func add(_ key: String, _ found: (value: [UInt8], revision: UInt64)?) {
         guard let found else { return }
-        let value = found.value.withUnsafeBytes { transform(key, $0) }
         state.withLock { state in
             guard state.failure == nil else { return }
-            state.store(
-                key, Stored(value: value, revision: found.revision, size: key.utf8.count + found.value.count),
-                byteLimit: byteLimit, bucket: bucket)
+            found.value.withUnsafeBytes { value in
+                state.store(key, value, revision: found.revision, into: sink, byteLimit: byteLimit, bucket: bucket)
+            }
         }
     }
 
@@ -417,18 +419,14 @@ final class KeyValueStreamReader<Value: Sendable>: Sendable {
         guard let reply = natsMsg_GetReply(message), let metadata = JetStreamAckMetadata(reply) else { return }
         let key = self.key(natsMsg_GetSubject(message))
         let deleted = KeyValueStreamCalls.isDeleteMarker(message)
-        var stored: Stored?
-        if let key, !deleted {
-            let length = Int(max(0, natsMsg_GetDataLength(message)))
-            let data = natsMsg_GetData(message).map { UnsafeRawPointer($0) }
-            let value = transform(
-                key, UnsafeRawBufferPointer(start: length > 0 ? data : nil, count: data == nil ? 0 : length))
-            stored = Stored(value: value, revision: metadata.streamSequence, size: key.utf8.count + length)
-        }
+        let length = Int(max(0, natsMsg_GetDataLength(message)))
+        let data = length > 0 ? natsMsg_GetData(message).map { UnsafeRawPointer($0) } : nil
+        let value = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
         let ended = state.withLock { state -> Bool in
             guard !state.finished else { return false }
             state.apply(
-                metadata, key: key, stored: stored, byteLimit: byteLimit, bucket: bucket, lastSequence: lastSequence)
+                metadata, key: key, value: deleted ? nil : value, into: sink, byteLimit: byteLimit, bucket: bucket,
+                lastSequence: lastSequence)
             if state.consumerSequence >= messageLimit { state.finished = true }
             return state.finished
         }
@@ -441,18 +439,18 @@ final class KeyValueStreamReader<Value: Sendable>: Sendable {
         let length = strlen(subject)
         guard length > prefix.count else { return nil }
         return subject.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-            let whole = UnsafeBufferPointer(start: bytes, count: length)
-            guard prefix.elementsEqual(whole[..<prefix.count]) else { return nil }
-            return String(decoding: UnsafeBufferPointer(rebasing: whole[prefix.count...]), as: UTF8.self)
+            guard prefix.withUnsafeBytes({ memcmp($0.baseAddress!, bytes, $0.count) }) == 0 else { return nil }
+            return String(
+                decoding: UnsafeBufferPointer(start: bytes + prefix.count, count: length - prefix.count), as: UTF8.self)
         }
     }
 }
 
 extension KeyValueStreamReader.State {
-    /// Applies one message: `stored` for a value, nil for a delete marker (or a subject outside the bucket).
+    /// Applies one message: its value, or nil for a delete marker.
     fileprivate mutating func apply(
-        _ metadata: JetStreamAckMetadata, key: String?, stored: KeyValueStreamReader.Stored?, byteLimit: Int,
-        bucket: String, lastSequence: UInt64
+        _ metadata: JetStreamAckMetadata, key: String?, value: UnsafeRawBufferPointer?, into sink: any NATSKeyValueSink,
+        byteLimit: Int, bucket: String, lastSequence: UInt64
     ) {
         // Without acks nothing is redelivered: a gap means cnats dropped messages we cannot get back.
         guard metadata.consumerSequence == consumerSequence + 1 else {
@@ -464,25 +462,30 @@ extension KeyValueStreamReader.State {
         consumerSequence = metadata.consumerSequence
         if metadata.streamSequence <= lastSequence { deliveredUpToStart += 1 }
         if let key {
-            if let stored {
+            if let value {
                 if !deleted.isEmpty { deleted.remove(key) }
-                store(key, stored, byteLimit: byteLimit, bucket: bucket)
+                store(key, value, revision: metadata.streamSequence, into: sink, byteLimit: byteLimit, bucket: bucket)
             } else {
                 if let old = entries.removeValue(forKey: key) { bytes -= old.size }
                 deleted.insert(key)
+                sink.delete(key)
             }
         }
         if metadata.streamSequence >= lastSequence || metadata.pending == 0 { finished = true }
     }
 
     fileprivate mutating func store(
-        _ key: String, _ stored: KeyValueStreamReader.Stored, byteLimit: Int, bucket: String
+        _ key: String, _ value: UnsafeRawBufferPointer, revision: UInt64, into sink: any NATSKeyValueSink,
+        byteLimit: Int, bucket: String
     ) {
+        let stored = KeyValueStreamReader.Stored(revision: revision, size: key.utf8.count + value.count)
         if let old = entries.updateValue(stored, forKey: key) { bytes -= old.size }
         bytes += stored.size
-        if bytes > byteLimit {
+        guard bytes <= byteLimit else {
             fail("reading bucket '\(bucket)' failed: its keys and values exceed \(byteLimit) bytes")
+            return
         }
+        sink.put(key, value: value, revision: revision)
     }
 
     private mutating func fail(_ message: String) {
@@ -530,7 +533,11 @@ struct JetStreamAckMetadata: Equatable {
                 let end = index + 1 < count ? starts[index + 1] - 1 : subject.count
                 return UnsafeBufferPointer(rebasing: subject[starts[index]..<end])
             }
-            guard token(0).elementsEqual("$JS".utf8), token(1).elementsEqual("ACK".utf8) else { return nil }
+            // `$JS.ACK.`: the first two tokens end at offset 7.
+            guard count > 2, starts[2] == 8, subject[0] == UInt8(ascii: "$"), subject[1] == UInt8(ascii: "J"),
+                subject[2] == UInt8(ascii: "S"), subject[4] == UInt8(ascii: "A"), subject[5] == UInt8(ascii: "C"),
+                subject[6] == UInt8(ascii: "K")
+            else { return nil }
             let first = count == 9 ? 4 : 6
             guard let streamSequence = number(token(first + 1)), let consumerSequence = number(token(first + 2)),
                 let pending = number(token(first + 4))

@@ -187,13 +187,9 @@ enum LinksSuite {
         }
     }
 
-    /// What `lattice get links` does with the bucket (`LinkReader.fromBucket`): every value decoded as it arrives,
-    /// the links sorted by key.
+    /// What `lattice get links` does with the bucket (`LinkReader.fromBucket`).
     static func links(_ bucket: NATSKeyValue) async throws -> [LinkDefinition] {
-        let stored = try await bucket.entries(timeout: .seconds(30)) { key, value in
-            LatticeDataKey.isArtifactRecord(key) ? nil : LinkDefinition.decodeStored(value)
-        }
-        return stored.sorted { $0.key < $1.key }.map(\.value)
+        try await LinkBucketRead.links(bucket, timeout: .seconds(30))
     }
 
     /// What it did before, after the watch.

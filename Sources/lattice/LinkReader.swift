@@ -32,11 +32,7 @@ enum LinkReader {
         -> [LinkDefinition]
     {
         let bucket = try await NATSKeyValue.open(connection, bucket: name, create: false)
-        // Each value decoded as it arrives (`LinkDefinition.decodeAll`'s verdicts), while the server still sends.
-        let stored = try await bucket.entries(timeout: timeout) { key, value in
-            LatticeDataKey.isArtifactRecord(key) ? nil : LinkDefinition.decodeStored(value)
-        }
-        return stored.sorted { $0.key < $1.key }.map(\.value)
+        return try await LinkBucketRead.links(bucket, timeout: timeout)
     }
 
     /// The links a host answers on `get.links`; its refusal (a list too large for one message, say) is the error.

@@ -1,6 +1,7 @@
 import Foundation
 import LatticeConcurrency
 import LatticeTesting
+import Synchronization
 import Testing
 
 @testable import NATSClient
@@ -25,15 +26,26 @@ struct KeyValueReadTests {
         Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func contents(_ entries: [(key: String, value: [UInt8], revision: UInt64)]) -> [String: [UInt8]] {
-        Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    /// The whole read, values as bytes, and how many keys it read one by one after the stream part.
+    func read(_ bucket: NATSKeyValue, streamMessageLimit: UInt64? = nil) async throws
+        -> (entries: [NATSKeyValueEntry], keysReadAlone: Int?)
+    {
+        let collected = KeyValueEntryCollector()
+        let alone = try await bucket.read(
+            into: collected, timeout: .seconds(10), maxBytes: NATSKeyValue.defaultReadByteLimit,
+            streamMessageLimit: streamMessageLimit)
+        return (collected.entries, alone)
     }
 
-    /// The whole read, values as bytes.
-    func read(_ bucket: NATSKeyValue, streamMessageLimit: UInt64? = nil) async throws -> NATSKeyValue.Read<[UInt8]> {
-        try await bucket.read(
-            timeout: .seconds(10), maxBytes: NATSKeyValue.defaultReadByteLimit, streamMessageLimit: streamMessageLimit
-        ) { _, value in Array(value) }
+    /// Records every call a read makes to its sink.
+    final class Recorder: NATSKeyValueSink {
+        let calls = Mutex<[String]>([])
+
+        func put(_ key: String, value: UnsafeRawBufferPointer, revision: UInt64) {
+            calls.withLock { $0.append("put \(key) \(String(decoding: value, as: UTF8.self))") }
+        }
+
+        func delete(_ key: String) { calls.withLock { $0.append("delete \(key)") } }
     }
 
     /// A value of about the size of a stored link.
@@ -231,10 +243,22 @@ struct KeyValueReadTests {
         #expect(short.keysReadAlone == 300 - 50)
         #expect(contents(short.entries) == expected)
         #expect(Set(short.entries.map(\.revision)).count == expected.count)
-        // A value the transform refuses is left out, as a deleted key is.
-        let odd = try await bucket.entries { key, value in key.hasSuffix("7") ? nil : value.count }
-        #expect(Set(odd.map(\.key)) == Set(expected.keys.filter { !$0.hasSuffix("7") }))
-        #expect(odd.allSatisfy { $0.value == expected[$0.key]?.count })
+        await connection.close()
+    }
+
+    @Test func aSinkGetsEachValueThenEachDeleteInStreamOrder() async throws {
+        let server = try NATSServerProcess(jetStream: true)
+        let connection = try await connect(server)
+        let bucket = try await NATSKeyValue.open(connection, bucket: "ORDER", history: 3)
+        try await bucket.put("a", Array("1".utf8))
+        try await bucket.put("b", Array("2".utf8))
+        try await bucket.put("a", Array("3".utf8))
+        try await bucket.delete("b")
+        try await bucket.put("c", [])
+        let recorder = Recorder()
+        try await bucket.read(into: recorder)
+        // The last revision of each key (history 3 keeps more), in stream order.
+        #expect(recorder.calls.withLock { $0 } == ["put a 3", "delete b", "put c "])
         await connection.close()
     }
 
