@@ -180,22 +180,27 @@ public struct LinkDefinitionList: Codable, Sendable, Equatable {
 }
 
 extension LinkDefinition {
-    /// Decodes many stored links in one pass: their values joined into one JSON array through one decoder, which
-    /// is faster than a decoder per link (the setup weighs on a 200-byte link: 10,000 links took 100 ms one by one,
-    /// 80 ms joined, in a release build). When the joined text does not give exactly one link per value (a value
-    /// that is not a link, say), each value is decoded on its own and the ones that are not links are skipped, as a
-    /// reader of the bucket always did. The order of `values` is kept.
+    /// Decodes many stored links, keeping the order of `values` and skipping each value that is not a link, as a
+    /// reader of the bucket always did: a value's verdict is `ControlDecoding.decode(LinkDefinition.self, from:)`'s.
+    ///
+    /// Each value is read on its bytes by `StoredLinkScanner` (about 1 µs for a 200-byte link in a release build,
+    /// where Foundation's decoder took 6 to 8 µs even over all values joined into one array), and handed to that
+    /// decoder only when the scanner is not sure of it: an unusual member, a repeated key, anything that is not a link.
     public static func decodeAll(_ values: [[UInt8]]) -> [LinkDefinition] {
-        var joined: [UInt8] = [UInt8(ascii: "[")]
-        joined.reserveCapacity(values.reduce(2) { $0 + $1.count + 1 })
-        for (index, value) in values.enumerated() {
-            if index > 0 { joined.append(UInt8(ascii: ",")) }
-            joined.append(contentsOf: value)
-        }
-        joined.append(UInt8(ascii: "]"))
-        if let all = try? JSONDecoder().decode([LinkDefinition].self, from: Data(joined)), all.count == values.count {
-            return all
-        }
-        return values.compactMap { try? ControlDecoding.decode(LinkDefinition.self, from: $0) }
+        values.compactMap(decodeStored)
+    }
+
+    /// One stored link, or nil when `value` is not one (the verdict of
+    /// `ControlDecoding.decode(LinkDefinition.self, from:)`).
+    public static func decodeStored(_ value: [UInt8]) -> LinkDefinition? {
+        value.withUnsafeBufferPointer(StoredLinkScanner.link)
+            ?? (try? ControlDecoding.decode(LinkDefinition.self, from: value))
+    }
+
+    /// `decodeStored` on bytes it does not own (a message's payload, read in place), copied only when the decoder
+    /// has to judge them.
+    public static func decodeStored(_ value: UnsafeRawBufferPointer) -> LinkDefinition? {
+        StoredLinkScanner.link(value.assumingMemoryBound(to: UInt8.self))
+            ?? (try? ControlDecoding.decode(LinkDefinition.self, from: Array(value)))
     }
 }

@@ -182,21 +182,42 @@ public final class NATSConnection: Sendable {
             buffered: BufferedBytes(limit: byteLimit), connection: self)
     }
 
+    /// A subscription whose messages `read` reads in place on cnats' delivery thread, one at a time and in order;
+    /// it must copy what it keeps and return quickly (the message is destroyed when it returns). Up to
+    /// `pendingMessageLimit` messages and `pendingByteLimit` bytes wait for it; beyond either cnats drops them.
+    func subscribe(
+        to subject: String, pendingMessageLimit: Int, pendingByteLimit: Int,
+        read: @escaping @Sendable (OpaquePointer) -> Void
+    ) throws -> NATSSubscription {
+        let (stream, continuation) = AsyncStream.makeStream(of: NATSMessage.self, bufferingPolicy: .bufferingOldest(1))
+        let box = SubscriptionBox(
+            subject: subject, registry: registry, logger: logger, deliver: { _, _ in true },
+            finish: { continuation.finish() }, read: read)
+        try attach(
+            box, subject: subject, queueGroup: nil, pendingByteLimit: max(1, pendingByteLimit),
+            pendingMessageLimit: max(1, pendingMessageLimit))
+        return NATSSubscription(
+            subject: subject, queueGroup: nil, box: box, stream: stream,
+            buffered: BufferedBytes(limit: max(1, pendingByteLimit)), connection: self)
+    }
+
     /// Registers `box` with cnats; its retain is handed to cnats until completion.
     func attach(
-        _ box: SubscriptionBox, subject: String, queueGroup: String?, pendingByteLimit: Int? = nil
+        _ box: SubscriptionBox, subject: String, queueGroup: String?, pendingByteLimit: Int? = nil,
+        pendingMessageLimit: Int? = nil
     ) throws {
         let closure = Unmanaged.passRetained(box).toOpaque()
         let limits = (
-            messages: Int32(clamping: options.pendingMessageLimit),
+            messages: Int32(clamping: pendingMessageLimit ?? options.pendingMessageLimit),
             bytes: Int32(clamping: pendingByteLimit ?? options.pendingByteLimit)
         )
+        let thunk: natsMsgHandler = box.read == nil ? messageThunk : readingThunk
         let outcome = lease.withPointer { connection -> Result<OpaquePointer, NATSError> in
             var subscription: OpaquePointer?
             let status =
                 queueGroup.map {
-                    natsConnection_QueueSubscribe(&subscription, connection, subject, $0, messageThunk, closure)
-                } ?? natsConnection_Subscribe(&subscription, connection, subject, messageThunk, closure)
+                    natsConnection_QueueSubscribe(&subscription, connection, subject, $0, thunk, closure)
+                } ?? natsConnection_Subscribe(&subscription, connection, subject, thunk, closure)
             guard status == NATS_OK, let subscription else {
                 return .failure(CStatusFunnel.error(for: status, operation: "subscribing to '\(subject)'"))
             }

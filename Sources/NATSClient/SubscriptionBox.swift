@@ -17,6 +17,9 @@ final class SubscriptionBox: Sendable {
     let lease = PointerLease()
     let dropped = Atomic<Int>(0)
     private let deliver: @Sendable (NATSMessage, _ isNoResponders: Bool, _ backlog: Int) -> Bool
+    /// Reads a message in place instead (`readingThunk`), copying what it keeps: cnats' message is destroyed when it
+    /// returns. For readers of many small messages whose subject, reply and headers need not all become Swift values.
+    let read: (@Sendable (OpaquePointer) -> Void)?
     private let finish: @Sendable () -> Void
     let completion = OneShotLatch<Void>()
     /// Waits (until the deadline) for work the handed-on messages started, after `completion`: a drain is over
@@ -31,12 +34,14 @@ final class SubscriptionBox: Sendable {
         subject: String, registry: SubscriptionRegistry, logger: Logger,
         deliver: @escaping @Sendable (NATSMessage, Bool, Int) -> Bool,
         finish: @escaping @Sendable () -> Void,
-        settle: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in }
+        settle: @escaping @Sendable (ContinuousClock.Instant) async -> Void = { _ in },
+        read: (@Sendable (OpaquePointer) -> Void)? = nil
     ) {
         self.subject = subject
         self.registry = registry
         self.logger = logger
         self.deliver = deliver
+        self.read = read
         self.finish = finish
         self.settle = settle
     }
@@ -156,6 +161,16 @@ func messageThunk(
     var backlog: Int32 = 0
     if let subscription, natsSubscription_GetPending(subscription, &backlog, nil) != NATS_OK { backlog = 0 }
     subscriptionBox(closure)?.receive(copy, isNoResponders: isNoResponders, backlog: Int(backlog))
+}
+
+/// Lets the box's `read` copy what it needs out of the message, then destroys the message.
+func readingThunk(
+    _ connection: OpaquePointer?, _ subscription: OpaquePointer?, _ message: OpaquePointer?,
+    _ closure: UnsafeMutableRawPointer?
+) {
+    guard let message else { return }
+    subscriptionBox(closure)?.read?(message)
+    natsMsg_Destroy(message)
 }
 
 func subscriptionCompleteThunk(_ closure: UnsafeMutableRawPointer?) {

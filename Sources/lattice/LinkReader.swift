@@ -4,9 +4,10 @@ import NATSClient
 
 /// Where `lattice get links` (and `lattice link get`) reads the links from.
 ///
-/// Straight from the bucket `LATTICEDATA_{lattice}`, as wash did: one watch streams every value, so any number of
-/// links can be listed, where a host's `get.links` reply has to fit in one NATS message (1 MiB by default, about
-/// 4,500 links). A host's `get.links` is the fallback, for a user whose permissions do not reach the bucket.
+/// Straight from the bucket `LATTICEDATA_{lattice}`, as wash did: one consumer streams every value
+/// (`NATSKeyValue.entries`), so any number of links can be listed, where a host's `get.links` reply has to fit in one
+/// NATS message (1 MiB by default, about 4,500 links). A host's `get.links` is the fallback, for a user whose
+/// permissions do not reach the bucket.
 enum LinkReader {
     /// The links sorted by storage key, or one line naming both ways that failed.
     static func links(_ connection: NATSConnection, _ lattice: LatticeOptions) async throws -> [LinkDefinition] {
@@ -31,10 +32,7 @@ enum LinkReader {
         -> [LinkDefinition]
     {
         let bucket = try await NATSKeyValue.open(connection, bucket: name, create: false)
-        let stored = try await bucket.entries(timeout: timeout)
-            .filter { !LatticeDataKey.isArtifactRecord($0.key) }
-            .sorted { $0.key < $1.key }
-        return LinkDefinition.decodeAll(stored.map(\.value))
+        return try await LinkBucketRead.links(bucket, timeout: timeout)
     }
 
     /// The links a host answers on `get.links`; its refusal (a list too large for one message, say) is the error.
