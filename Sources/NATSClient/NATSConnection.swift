@@ -191,7 +191,7 @@ public final class NATSConnection: Sendable {
     ) throws -> NATSSubscription {
         let (stream, continuation) = AsyncStream.makeStream(of: NATSMessage.self, bufferingPolicy: .bufferingOldest(1))
         let box = SubscriptionBox(
-            subject: subject, registry: registry, logger: logger, deliver: { _, _ in true },
+            subject: subject, registry: registry, logger: logger, deliver: { _, _, _ in true },
             finish: { continuation.finish() }, read: read)
         try attach(
             box, subject: subject, queueGroup: nil, pendingByteLimit: max(1, pendingByteLimit),
