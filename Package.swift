@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Release executables are linked without symbols or debug info (`-s`): the shipped binaries and the provider
+/// archives pulled on every cold start are that much smaller. Debug builds, which the tests use, keep both.
+let strippedInRelease: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-s"], .when(configuration: .release))]
+
 let package = Package(
     name: "lattice-host",
     platforms: [.macOS(.v14)],
@@ -83,7 +87,8 @@ let package = Package(
                 "LatticeHost", "NATSClient", "LatticeWire", "LatticeCrypto", "LatticeCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: strippedInRelease
         ),
         .target(
             name: "LatticeActors",
@@ -112,15 +117,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "httpserver-provider",
-            dependencies: ["LatticeProvider", "HTTPServerCapability", "LatticeWire"]
+            dependencies: ["LatticeProvider", "HTTPServerCapability", "LatticeWire"],
+            linkerSettings: strippedInRelease
         ),
         .executableTarget(
             name: "keyvalue-provider",
-            dependencies: ["LatticeProvider", "LatticeWire"]
+            dependencies: ["LatticeProvider", "LatticeWire"],
+            linkerSettings: strippedInRelease
         ),
         .executableTarget(
             name: "test-provider",
-            dependencies: ["LatticeProvider", "LatticeWire"]
+            dependencies: ["LatticeProvider", "LatticeWire"],
+            linkerSettings: strippedInRelease
         ),
         .executableTarget(
             name: "lattice-bench",
@@ -135,7 +143,8 @@ let package = Package(
                 "LatticeCrypto", "LatticeWire", "NATSClient", "LatticeHost", "LatticeActors", "LatticeCommandLine",
                 "LatticeOCI", "LatticeDisplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: strippedInRelease
         ),
         .target(name: "LatticeTesting", dependencies: ["NATSClient"]),
         .testTarget(name: "LatticeConcurrencyTests", dependencies: ["LatticeConcurrency"]),
