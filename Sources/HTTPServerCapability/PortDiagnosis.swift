@@ -1,5 +1,10 @@
-import Foundation
 import LatticeWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The process holding a TCP port, found through /proc.
 public struct PortHolder: Sendable, Equatable {
@@ -38,7 +43,7 @@ public enum PortDiagnosis {
         guard let holder = holder(ofPort: port) else {
             return prefix + " (the process holding it could not be identified)"
         }
-        let roots = [cacheDirectory, (cacheDirectory as NSString).resolvingSymlinksInPath].map {
+        let roots = [cacheDirectory, URL(fileURLWithPath: cacheDirectory).resolvingSymlinksInPath().path].map {
             $0.hasSuffix("/") ? $0 : $0 + "/"
         }
         let paths = [holder.executable] + holder.commandLine.prefix(2)
@@ -60,7 +65,8 @@ public enum PortDiagnosis {
     /// Inodes of sockets in LISTEN state (0A) on `port`, from /proc/net/tcp and tcp6.
     static func listeningInodes(port: Int) -> Set<String> {
         var inodes: Set<String> = []
-        let wanted = String(format: "%04X", port)
+        let hex = String(port, radix: 16, uppercase: true)
+        let wanted = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
             for line in text.split(separator: "\n").dropFirst() {

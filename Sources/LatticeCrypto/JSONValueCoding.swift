@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Lets `JSONValue` sit inside Codable types, for fields whose shape is free-form.
 extension JSONValue: Codable {

@@ -1,7 +1,10 @@
-import Foundation
 import LatticeWire
 import Logging
 import NATSClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Ends the provider when its host has been silent for several heartbeat intervals of counting and
 /// does not answer a probe: the third way to notice host death, for providers that are not children.

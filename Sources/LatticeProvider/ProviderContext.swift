@@ -1,8 +1,13 @@
-import Foundation
 import LatticeCrypto
 import LatticeWire
 import Logging
 import NATSClient
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a running provider knows about itself and its host, and how it calls actors.
 public final class ProviderContext: Sendable {

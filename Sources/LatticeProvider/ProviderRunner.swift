@@ -1,9 +1,15 @@
-import Foundation
+import Dispatch
 import LatticeConcurrency
 import LatticeCrypto
 import LatticeWire
 import Logging
 import NATSClient
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc

@@ -1,10 +1,15 @@
-import Foundation
 import LatticeConcurrency
 import LatticeCrypto
 import LatticeWire
 import Logging
 import NATSClient
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The provider's subscriptions: invocations, links, health, shutdown, broadcast quit, heartbeats.
 final class ProviderService: Sendable {
@@ -180,12 +185,11 @@ final class ProviderService: Sendable {
 }
 
 /// The replay cache behind a lock, so concurrent invocations share it.
-final class ReplayGuard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cache = ReplayCache()
+final class ReplayGuard: Sendable {
+    private let cache = Mutex(ReplayCache())
 
     func validate(_ invocation: Invocation, issuers: Set<String>) -> InvocationValidationFailure? {
-        lock.withLock {
+        cache.withLock { cache in
             InvocationValidator.validate(
                 invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: &cache)
         }

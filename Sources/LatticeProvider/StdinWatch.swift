@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,22 +9,21 @@ import Foundation
 ///
 /// The host keeps our stdin open for our whole life; it closes only when the host process ends.
 final class StdinWatch: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var firstLine: CheckedContinuation<[UInt8]?, Never>?
     private var lineValue: [UInt8]??
     private var onEOF: (@Sendable () -> Void)?
     private var sawEOF = false
 
     init() {
-        let thread = Thread { [self] in readLoop() }
-        thread.name = "provider-stdin"
-        thread.start()
+        // A serial queue of its own gets a Dispatch thread of its own, which the blocking reads keep.
+        DispatchQueue(label: "provider-stdin").async { [self] in readLoop() }
     }
 
     /// The first line, or nil if stdin ended first.
     func hostDataLine() async -> [UInt8]? {
         await withCheckedContinuation { continuation in
-            let ready: [UInt8]?? = lock.withLock {
+            let ready: [UInt8]?? = lock.withLock { _ in
                 if let value = lineValue { return value }
                 firstLine = continuation
                 return nil
@@ -34,7 +34,7 @@ final class StdinWatch: @unchecked Sendable {
 
     /// Calls `action` when stdin reaches EOF (at once if it already has).
     func whenClosed(_ action: @escaping @Sendable () -> Void) {
-        let now = lock.withLock {
+        let now = lock.withLock { _ in
             if sawEOF { return true }
             onEOF = action
             return false
@@ -43,7 +43,7 @@ final class StdinWatch: @unchecked Sendable {
     }
 
     private func deliver(_ line: [UInt8]?) {
-        let waiter = lock.withLock { () -> CheckedContinuation<[UInt8]?, Never>? in
+        let waiter = lock.withLock { _ -> CheckedContinuation<[UInt8]?, Never>? in
             guard lineValue == nil else { return nil }
             lineValue = .some(line)
             defer { firstLine = nil }
@@ -73,7 +73,7 @@ final class StdinWatch: @unchecked Sendable {
             }
         }
         if !delivered { deliver(pending.isEmpty ? nil : pending) }
-        let action = lock.withLock { () -> (@Sendable () -> Void)? in
+        let action = lock.withLock { _ -> (@Sendable () -> Void)? in
             sawEOF = true
             return onEOF
         }

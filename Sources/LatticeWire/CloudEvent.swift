@@ -1,5 +1,14 @@
-import Foundation
 import LatticeCrypto
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The lattice event types, published as `com.wasmcloud.lattice.<name>`.
 public enum EventType: String, Sendable, CaseIterable, Codable {

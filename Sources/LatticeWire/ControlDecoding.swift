@@ -1,5 +1,10 @@
-import Foundation
 import LatticeCrypto
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A control message that could not be used, with the message the operator sees in the ack.
 public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a host tells a provider at launch: one base64 JSON line on the provider's stdin.
 public struct HostData: Codable, Sendable, Equatable {
@@ -123,7 +127,7 @@ public struct HostData: Codable, Sendable, Equatable {
     /// Reads the stdin line back; whitespace around it is ignored.
     public static func decodeLine(_ line: [UInt8]) throws -> HostData {
         guard line.count <= ControlDecoding.maxBodyBytes * 2 else { throw ControlError("host data line is too long") }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = trimmingWhiteSpace(String(decoding: line, as: UTF8.self))
         guard !text.isEmpty else { throw ControlError("host data line is empty") }
         guard let json = Data(base64Encoded: text) else { throw ControlError("host data is not valid base64") }
         do {
@@ -132,4 +136,14 @@ public struct HostData: Codable, Sendable, Equatable {
             throw ControlError("host data is not valid: \(error.message)")
         }
     }
+}
+
+/// `text` without leading and trailing white space: the scalars of Unicode's White_Space property, the set
+/// `trimmingCharacters(in: .whitespacesAndNewlines)` removed (CharacterSet is not in FoundationEssentials).
+private func trimmingWhiteSpace(_ text: String) -> String {
+    let scalars = text.unicodeScalars
+    guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+    else { return "" }
+    return String(scalars[first...last])
 }

@@ -1,5 +1,10 @@
-import Foundation
 import LatticeCrypto
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A link between an actor and a provider, with the values the provider needs (port, address…).
 public struct LinkDefinition: Codable, Sendable, Equatable, Hashable {

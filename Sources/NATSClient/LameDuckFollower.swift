@@ -1,7 +1,12 @@
 import CNats
-import Foundation
 import LatticeSystemCalls
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,12 @@
 import CNats
-import Foundation
+import Dispatch
+import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Raw cnats request/reply, the limit the benchmark measures lattice invocations against.
 ///
@@ -37,7 +44,8 @@ public enum RawRequestBenchmark {
         let shared = UncheckedPointer(raw: connection)
         for _ in 0..<inFlight {
             group.enter()
-            Thread.detachNewThread {
+            // A serial queue of its own: Dispatch gives each one its own thread, as Thread.detachNewThread did.
+            DispatchQueue(label: "raw-request").async {
                 var mine: [Double] = []
                 mine.reserveCapacity(perThread)
                 for _ in 0..<perThread {
@@ -60,11 +68,10 @@ public enum RawRequestBenchmark {
     }
 }
 
-private final class LatencyBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var all: [Double] = []
-    func append(_ values: [Double]) { lock.withLock { all += values } }
-    var values: [Double] { lock.withLock { all } }
+private final class LatencyBox: Sendable {
+    private let all = Mutex<[Double]>([])
+    func append(_ values: [Double]) { all.withLock { $0 += values } }
+    var values: [Double] { all.withLock { $0 } }
 }
 
 private func rawEchoHandler(

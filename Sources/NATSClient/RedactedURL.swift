@@ -9,7 +9,7 @@ public enum RedactedURL {
     }
 
     private static func redactOne(_ url: String) -> String {
-        let schemeEnd = url.range(of: "://")
+        let schemeEnd = url.firstRange(of: "://")
         let authorityStart = schemeEnd?.upperBound ?? url.startIndex
         let rest = url[authorityStart...]
         let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension NATSConnection {
     /// Scatter/gather: publishes once with a fresh reply inbox and returns every reply that arrives within `window`.

@@ -1,6 +1,5 @@
 // The `wasmcloud:httpserver` capability provider: one HTTP listener per linked actor, each request
 // sent to that actor as a signed `HttpServer.HandleRequest` invocation.
-import Foundation
 import HTTPServerCapability
 import LatticeProvider
 import LatticeWire

@@ -5,9 +5,14 @@
 // TEST_PROVIDER_EXIT_LINK names its link, it exits by itself (status 0) TEST_PROVIDER_EXIT_AFTER_MS after it
 // started, to prove self exits are reported and restarted; when TEST_PROVIDER_UNHEALTHY_FILE names a file that
 // exists, its health check fails.
-import Foundation
 import LatticeProvider
 import LatticeWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -21,7 +26,8 @@ struct TestProvider: CapabilityProvider {
         let delay = Int(environment["TEST_PROVIDER_EXIT_AFTER_MS"] ?? "") ?? 1000
         Task.detached {
             try? await Task.sleep(for: .milliseconds(delay))
-            FileHandle.standardOutput.write(Data("leaving now\n".utf8))
+            print("leaving now")
+            fflush(nil)
             exit(0)
         }
     }
