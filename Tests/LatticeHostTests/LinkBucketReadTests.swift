@@ -43,6 +43,12 @@ struct LinkBucketReadTests {
 
         let links = try await LinkBucketRead.links(bucket, timeout: .seconds(10))
         #expect(links == expected.sorted { $0.key < $1.key }.map(\.value))
+        // The list `lattice get links` printed before: cnats' watch, sorted by key, each value through ControlDecoding.
+        let before = try await bucket.watchedEntries()
+            .filter { !LatticeDataKey.isArtifactRecord($0.key) }
+            .sorted { $0.key < $1.key }
+            .compactMap { try? ControlDecoding.decode(LinkDefinition.self, from: $0.value) }
+        #expect(links == before)
         await connection.close()
     }
 }
