@@ -1,8 +1,4 @@
-import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import LatticeHost
 
 /// The lines a child writes to a pipe, read on a thread of their own until the pipe closes.
 ///
@@ -15,26 +11,7 @@ final class OutputWatch: Sendable {
     /// Takes ownership of `fd`, the parent's end of the pipe, and closes it at end of file.
     init(_ fd: Int32) {
         // Only the newest lines are kept once nobody waits: the log of a long run costs no memory.
-        let (lines, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(256))
-        self.lines = lines
-        let thread = Thread {
-            var pending: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                pending += buffer[0..<count]
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
-                    pending.removeSubrange(...newline)
-                }
-            }
-            close(fd)
-            continuation.finish()
-        }
-        thread.name = "lattice-bench-output"
-        thread.start()
+        lines = LineReader.lines(fd: fd, buffering: .bufferingNewest(256), closing: true)
     }
 
     /// Whether a line containing `marker` arrives within `within`; false too when the child closed the pipe first.

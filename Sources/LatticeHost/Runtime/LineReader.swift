@@ -7,10 +7,15 @@ import Foundation
 /// Reads lines from a file descriptor on a thread of its own and yields them as a stream.
 ///
 /// Standard input blocks in `read`; a dedicated thread keeps that off the Swift task pool.
-/// The stream finishes at end of file.
+/// The stream finishes at end of file. The thread reads until then whether or not anyone takes the lines, so a
+/// child writing into the pipe never blocks on it; `buffering` bounds what waits untaken.
 public enum LineReader {
-    public static func lines(fd: Int32 = STDIN_FILENO, maxLineBytes: Int = 64 * 1024) -> AsyncStream<String> {
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+    /// - Parameter closing: close `fd` at end of file (the reader owns it).
+    public static func lines(
+        fd: Int32 = STDIN_FILENO, maxLineBytes: Int = 64 * 1024,
+        buffering: AsyncStream<String>.Continuation.BufferingPolicy = .unbounded, closing: Bool = false
+    ) -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: buffering)
         let thread = Thread {
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -26,6 +31,7 @@ public enum LineReader {
                 if pending.count > maxLineBytes { pending.removeAll() }
             }
             if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+            if closing { close(fd) }
             continuation.finish()
         }
         thread.name = "lattice-line-reader"
