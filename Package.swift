@@ -152,10 +152,10 @@ let package = Package(
         .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "LatticeConcurrency", "LatticeTesting"]),
         .testTarget(
             name: "LatticeCryptoTests",
-            dependencies: ["LatticeCrypto"],
+            dependencies: ["LatticeCrypto", "LatticeTesting"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "LatticeWireTests", dependencies: ["LatticeWire", "LatticeCrypto"]),
+        .testTarget(name: "LatticeWireTests", dependencies: ["LatticeWire", "LatticeCrypto", "LatticeTesting"]),
         .testTarget(name: "LatticeDisplayTests", dependencies: ["LatticeDisplay", "LatticeWire", "LatticeCrypto"]),
         .testTarget(name: "LatticeOCITests", dependencies: ["LatticeOCI", "LatticeCrypto", "LatticeTesting"]),
         .testTarget(name: "LatticeActorsTests", dependencies: ["LatticeActors", "LatticeWire", "LatticeCrypto"]),

@@ -1,22 +1,11 @@
 import LatticeCrypto
+import LatticeTesting
 import Testing
 
 /// The buffer forms of base64url against the collection forms: the same bytes out, the same refusals.
 @Suite struct Base64URLBufferTests {
-    /// A small seeded generator (SplitMix64), so failures reproduce.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func encodingAppendsWhatEncodeBytesReturns() {
-        var generator = Generator(state: 1)
+        var generator = SplitMix64(seed: 1)
         for count in 0..<200 {
             let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             var output = Array("prefix.".utf8)
@@ -26,7 +15,7 @@ import Testing
     }
 
     @Test func decodingAgreesWithTheCollectionDecoder() {
-        var generator = Generator(state: 2)
+        var generator = SplitMix64(seed: 2)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         let odd = Array("=+/!. \u{0}é".utf8)
         var refused = 0

@@ -1,4 +1,5 @@
 import LatticeCrypto
+import LatticeTesting
 import LatticeWire
 
 /// Seeded claims tokens for differential fuzzing: valid ones, and ones mutated at every level a token has.

@@ -1,4 +1,5 @@
 import LatticeCrypto
+import LatticeTesting
 import Testing
 
 @testable import LatticeWire

@@ -1,3 +1,4 @@
+import LatticeTesting
 import LatticeWire
 import Testing
 

@@ -1,3 +1,5 @@
+import LatticeTesting
+
 /// Link documents as a bucket may hold them and many that are not quite: members in any order, escapes, `null`s,
 /// repeated and unknown members, odd whitespace, other types, invalid UTF-8, then byte-level damage.
 struct StoredLinkFuzzCorpus {

@@ -1,5 +1,6 @@
 import Foundation
 import LatticeCrypto
+import LatticeTesting
 import Testing
 
 @testable import LatticeWire
