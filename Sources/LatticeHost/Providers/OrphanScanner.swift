@@ -64,7 +64,8 @@ public enum OrphanScanner {
     ) -> [ProviderProcess] {
         let leaders = Dictionary(providers.map { ($0.pid, $0) }) { first, _ in first }
         return pids.filter { leaders[$0] == nil }.compactMap { pid -> ProviderProcess? in
-            guard let stat = ProcStat.read(pid), stat.state != "Z", stat.processGroup != pid,
+            // Group 0 is the kernel's threads': no provider's child is in it.
+            guard let stat = ProcStat.read(pid), stat.state != "Z", stat.processGroup > 0, stat.processGroup != pid,
                 let owner = ProcessIdentity.owner(of: pid), owners.contains(owner)
             else { return nil }
             let executable = ProcessIdentity.executable(of: pid) ?? "?"

@@ -139,11 +139,6 @@ public final class Host: Sendable {
         HostMetrics.providersRunning(0)
         HostMetrics.actorsRunning(0)
         await registerShutdownSteps()
-        for orphan in OrphanScanner.orphans(cacheDirectory: configuration.cacheDirectory) {
-            logger.warning(
-                "orphaned provider pid \(orphan.pid) (\(orphan.providerKey), link \(orphan.linkName)) from host \(orphan.hostID) runs from \(orphan.executable); run `lattice-host orphans --reap` to end it"
-            )
-        }
         logArtifactPolicy()
         await links.open()
         let control = ControlInterface(host: self)
@@ -156,6 +151,19 @@ public final class Host: Sendable {
         events.publish(
             .hostStarted,
             HostStartedData(labels: await state.labels, friendlyName: identity.friendlyName, version: Self.version))
+        // After `host_started`, not before: the scan reads every process in /proc, a cost that grows with the
+        // machine, and it only warns; it starts nothing and ends nothing.
+        let cacheDirectory = configuration.cacheDirectory
+        let logger = self.logger
+        await background.add([
+            Task.detached(priority: .utility) {
+                for orphan in OrphanScanner.orphans(cacheDirectory: cacheDirectory) {
+                    logger.warning(
+                        "orphaned provider pid \(orphan.pid) (\(orphan.providerKey), link \(orphan.linkName)) from host \(orphan.hostID) runs from \(orphan.executable); run `lattice-host orphans --reap` to end it"
+                    )
+                }
+            }
+        ])
         let interval = configuration.heartbeatInterval
         await background.add([
             Task { [weak self] in
