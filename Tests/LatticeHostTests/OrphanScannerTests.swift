@@ -107,6 +107,9 @@ struct OrphanScannerTests {
             Int32(
                 (try String(contentsOfFile: sleepFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
             ))
+        // `$!` is known once the shell has forked, before the fork has exec'd sleep: until then the member still
+        // runs the shell from the cache, and the scan rightly takes it for a provider of its own.
+        #expect(Deadline.poll(timeout: 5) { ProcessIdentity.executable(of: sleep)?.hasPrefix(cache) == false })
 
         let found = OrphanScanner.orphans(cacheDirectory: cache)
         #expect(found.map(\.pid) == [provider.pid, sleep].sorted(), "\(found)")

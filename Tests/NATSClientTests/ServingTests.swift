@@ -83,9 +83,11 @@ struct ServingTests {
             }
         }
         let lines = try #require(await outcomes.wait(timeout: .seconds(5)))
-        // The reply first, then the 100 ms timeout before the 300 ms one, though it was sent after it.
+        // The 100 ms timeout fires before the 300 ms one, though it was sent after it. When the echo comes back
+        // depends on how busy the machine is, not on the timer, so only its presence is asserted.
         #expect(
-            lines == ["echo 5.0 seconds: reply echo", "silent 0.1 seconds: timeout", "silent 0.3 seconds: timeout"])
+            lines.filter { $0.hasPrefix("silent") } == ["silent 0.1 seconds: timeout", "silent 0.3 seconds: timeout"])
+        #expect(lines.contains("echo 5.0 seconds: reply echo"), "\(lines)")
         echoing.cancel()
         _ = silent
         await connection.close()
