@@ -149,20 +149,15 @@ func subscriptionBox(_ closure: UnsafeMutableRawPointer?) -> SubscriptionBox? {
     return Unmanaged<SubscriptionBox>.fromOpaque(closure).takeUnretainedValue()
 }
 
-/// Copies the message out, hands the copy to Swift, then destroys the message, still in the callback.
-///
-/// Destroyed last, not first: cnats frees a received message on its garbage-collector thread, and
-/// `natsMsg_Destroy` wakes that thread whenever its list was empty, which at a steady request rate is every
-/// message. Woken before the handler, it competed with the invocation for the core; woken after, the reply is
-/// already on the wire.
+/// Copies the message out, destroys it at once, then hands the copy to Swift.
 func messageThunk(
     _ connection: OpaquePointer?, _ subscription: OpaquePointer?, _ message: OpaquePointer?,
     _ closure: UnsafeMutableRawPointer?
 ) {
     guard let message else { return }
-    defer { natsMsg_Destroy(message) }
     let copy = copyMessage(message)
     let isNoResponders = natsMsg_IsNoResponders(message)
+    natsMsg_Destroy(message)
     var backlog: Int32 = 0
     if let subscription, natsSubscription_GetPending(subscription, &backlog, nil) != NATS_OK { backlog = 0 }
     subscriptionBox(closure)?.receive(copy, isNoResponders: isNoResponders, backlog: Int(backlog))
