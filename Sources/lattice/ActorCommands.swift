@@ -148,20 +148,20 @@ struct CallCommand: AsyncParsableCommand {
                 origin: WasmCloudEntity(publicKey: key.publicKey),
                 target: WasmCloudEntity(publicKey: actor), operation: operation, msg: Array(data.utf8),
                 clusterKey: key, hostID: key.publicKey, now: Date().timeIntervalSince1970)
-            let connection = try await lattice.connect()
-            defer { Task { await connection.close() } }
-            let reply: NATSMessage
-            do {
-                reply = try await connection.request(
-                    invocation.encode(), to: lattice.subjects.actorRPC(actor), timeout: try lattice.timeout)
-            } catch let error as NATSError where error.kind == .noResponders {
-                throw CLIError("actor \(actor) is not running on lattice '\(lattice.subjects.lattice)'")
+            try await lattice.withConnection { connection in
+                let reply: NATSMessage
+                do {
+                    reply = try await connection.request(
+                        invocation.encode(), to: lattice.subjects.actorRPC(actor), timeout: try lattice.timeout)
+                } catch let error as NATSError where error.kind == .noResponders {
+                    throw CLIError("actor \(actor) is not running on lattice '\(lattice.subjects.lattice)'")
+                }
+                let response = try InvocationResponse.decode(reply.payload)
+                if let error = response.error, !error.isEmpty {
+                    throw CLIError("the actor answered with an error: \(error)")
+                }
+                print(String(decoding: response.msg, as: UTF8.self))
             }
-            let response = try InvocationResponse.decode(reply.payload)
-            if let error = response.error, !error.isEmpty {
-                throw CLIError("the actor answered with an error: \(error)")
-            }
-            print(String(decoding: response.msg, as: UTF8.self))
         }
     }
 }

@@ -76,9 +76,9 @@ struct PlacementTarget {
     ) async throws -> (host: String, annotations: [String: String]?) {
         if let host { return (host, nil) }
         let window = try CLIValue.duration(text, name: "--auction-window")
-        let connection = try await lattice.connect()
-        defer { Task { await connection.close() } }
-        return (try await auction(connection, window), Auction.annotations(constraints))
+        return try await lattice.withConnection { connection in
+            return (try await auction(connection, window), Auction.annotations(constraints))
+        }
     }
 
     let host: String?

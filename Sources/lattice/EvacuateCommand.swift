@@ -26,35 +26,35 @@ struct EvacuateCommand: ParsableCommand {
                 try requireHostID(host)
                 let window = try CLIValue.duration(auctionWindow, name: "--auction-window")
                 let readyWithin = try CLIValue.duration(readyTimeout, name: "--ready-timeout")
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                try await sendCommand(connection, lattice, .cordon, host: host, body: [String: String]())
-                print("host \(host) cordoned")
-                let mover = Mover(
-                    connection: connection, lattice: lattice, from: host, window: window, readyWithin: readyWithin)
-                let inventory = try await mover.inventory(of: host)
-                var failed = 0
-                for actor in inventory.actors {
-                    let what = "actor \(actor.name) (\(actor.id))"
-                    do {
-                        print("\(what) moved to \(try await mover.move(actor))")
-                    } catch {
-                        failed += 1
-                        print("\(what) could not move: \(Self.reason(error))")
+                try await lattice.withConnection { connection in
+                    try await sendCommand(connection, lattice, .cordon, host: host, body: [String: String]())
+                    print("host \(host) cordoned")
+                    let mover = Mover(
+                        connection: connection, lattice: lattice, from: host, window: window, readyWithin: readyWithin)
+                    let inventory = try await mover.inventory(of: host)
+                    var failed = 0
+                    for actor in inventory.actors {
+                        let what = "actor \(actor.name) (\(actor.id))"
+                        do {
+                            print("\(what) moved to \(try await mover.move(actor))")
+                        } catch {
+                            failed += 1
+                            print("\(what) could not move: \(Self.reason(error))")
+                        }
                     }
-                }
-                for provider in inventory.providers {
-                    let what = "provider \(provider.name) (\(provider.id), link \(provider.linkName))"
-                    do {
-                        print("\(what) moved to \(try await mover.move(provider))")
-                    } catch {
-                        failed += 1
-                        print("\(what) could not move: \(Self.reason(error))")
+                    for provider in inventory.providers {
+                        let what = "provider \(provider.name) (\(provider.id), link \(provider.linkName))"
+                        do {
+                            print("\(what) moved to \(try await mover.move(provider))")
+                        } catch {
+                            failed += 1
+                            print("\(what) could not move: \(Self.reason(error))")
+                        }
                     }
+                    let total = inventory.actors.count + inventory.providers.count
+                    print("evacuated \(total - failed) of \(total) workload(s) from \(host)")
+                    if failed > 0 { throw ExitCode(1) }
                 }
-                let total = inventory.actors.count + inventory.providers.count
-                print("evacuated \(total - failed) of \(total) workload(s) from \(host)")
-                if failed > 0 { throw ExitCode(1) }
             }
         }
 

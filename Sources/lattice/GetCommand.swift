@@ -66,15 +66,15 @@ struct GetCommand: ParsableCommand {
         func run() async throws {
             try await runReportingErrors {
                 try requireHostID(host)
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                let inventory = try await controlRequest(
-                    connection, lattice.subjects.inventory(hostID: host), body: [], timeout: try lattice.timeout,
-                    expecting: HostInventory.self, who: "host \(host)")
-                if Output.mode(json: json) == .table {
-                    Output.write(HostTables.inventory(inventory))
-                } else {
-                    printJSON(inventory)
+                try await lattice.withConnection { connection in
+                    let inventory = try await controlRequest(
+                        connection, lattice.subjects.inventory(hostID: host), body: [], timeout: try lattice.timeout,
+                        expecting: HostInventory.self, who: "host \(host)")
+                    if Output.mode(json: json) == .table {
+                        Output.write(HostTables.inventory(inventory))
+                    } else {
+                        printJSON(inventory)
+                    }
                 }
             }
         }
@@ -101,27 +101,28 @@ extension GetCommand {
 
         func run() async throws {
             try await runReportingErrors {
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                let bucket: NATSKeyValue
-                do {
-                    bucket = try await NATSKeyValue.open(connection, bucket: "LATTICEDATA_\(lattice.subjects.lattice)")
-                } catch {
-                    throw CLIError("cannot open the lattice data bucket: \(error)")
-                }
-                var claims: [JSONValue] = []
-                var references: [JSONValue] = []
-                for key in try await bucket.keys().sorted() {
-                    let isClaims = key.hasPrefix(LatticeDataKey.claimsPrefix)
-                    guard isClaims || key.hasPrefix(LatticeDataKey.referencePrefix),
-                        let bytes = try await bucket.get(key), let value = try? JSONParser.parse(bytes)
-                    else { continue }
-                    if isClaims { claims.append(value) } else { references.append(value) }
-                }
-                if Output.mode(json: json) == .table {
-                    Output.write(ClaimsTables.rendered(claims: claims, references: references))
-                } else {
-                    printJSON(JSONValue.object(["claims": .array(claims), "references": .array(references)]))
+                try await lattice.withConnection { connection in
+                    let bucket: NATSKeyValue
+                    do {
+                        bucket = try await NATSKeyValue.open(
+                            connection, bucket: "LATTICEDATA_\(lattice.subjects.lattice)")
+                    } catch {
+                        throw CLIError("cannot open the lattice data bucket: \(error)")
+                    }
+                    var claims: [JSONValue] = []
+                    var references: [JSONValue] = []
+                    for key in try await bucket.keys().sorted() {
+                        let isClaims = key.hasPrefix(LatticeDataKey.claimsPrefix)
+                        guard isClaims || key.hasPrefix(LatticeDataKey.referencePrefix),
+                            let bytes = try await bucket.get(key), let value = try? JSONParser.parse(bytes)
+                        else { continue }
+                        if isClaims { claims.append(value) } else { references.append(value) }
+                    }
+                    if Output.mode(json: json) == .table {
+                        Output.write(ClaimsTables.rendered(claims: claims, references: references))
+                    } else {
+                        printJSON(JSONValue.object(["claims": .array(claims), "references": .array(references)]))
+                    }
                 }
             }
         }

@@ -35,6 +35,21 @@ struct LatticeOptions: ParsableArguments {
         get throws { try CLIValue.duration(requestTimeout, name: "--request-timeout") }
     }
 
+    /// Runs `body` on a connection, then closes it before returning, also when `body` throws. The process must not
+    /// exit while the connection is still being torn down: cnats' threads, its TLS state and the subscriptions'
+    /// destruction would then race the exit's destructors (a `lattice get inventory` over TLS crashed so in CI).
+    func withConnection<T>(_ body: (NATSConnection) async throws -> T) async throws -> T {
+        let connection = try await connect()
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(connection))
+        } catch {
+            result = .failure(error)
+        }
+        await connection.close()
+        return try result.get()
+    }
+
     /// Connects or fails with the one line an operator needs.
     func connect() async throws -> NATSConnection {
         let environment = ProcessInfo.processInfo.environment
@@ -137,9 +152,9 @@ func sendCommand<Body: Encodable>(
     _ lattice: LatticeOptions, _ command: ControlCommand, host: String, body: Body, minimumTimeout: Duration = .zero
 ) async throws {
     try requireHostID(host)
-    let connection = try await lattice.connect()
-    defer { Task { await connection.close() } }
-    try await sendCommand(connection, lattice, command, host: host, body: body, minimumTimeout: minimumTimeout)
+    try await lattice.withConnection { connection in
+        try await sendCommand(connection, lattice, command, host: host, body: body, minimumTimeout: minimumTimeout)
+    }
 }
 
 /// The same on a connection the caller keeps open (for commands that send several).

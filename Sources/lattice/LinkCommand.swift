@@ -60,23 +60,23 @@ struct LinkCommand: ParsableCommand {
         /// The links as a table on a terminal, else as JSON (what scripts and the chaos test parse), read from the
         /// link bucket (`LinkReader`).
         static func list(_ lattice: LatticeOptions, json: Bool) async throws {
-            let connection = try await lattice.connect()
-            defer { Task { await connection.close() } }
-            let list = LinkDefinitionList(links: try await LinkReader.links(connection, lattice))
-            if Output.mode(json: json) == .table {
-                Output.write(list.links.isEmpty ? "no links\n" : LinkTables.links(list.links).rendered)
-            } else {
-                printJSON(list)
+            try await lattice.withConnection { connection in
+                let list = LinkDefinitionList(links: try await LinkReader.links(connection, lattice))
+                if Output.mode(json: json) == .table {
+                    Output.write(list.links.isEmpty ? "no links\n" : LinkTables.links(list.links).rendered)
+                } else {
+                    printJSON(list)
+                }
             }
         }
     }
 
     static func send(_ lattice: LatticeOptions, _ subject: String, _ body: [UInt8], what: String) async throws {
-        let connection = try await lattice.connect()
-        defer { Task { await connection.close() } }
-        let ack = try await controlRequest(
-            connection, subject, body: body, timeout: try lattice.timeout, expecting: CommandAck.self,
-            who: "any host of lattice '\(lattice.subjects.lattice)'")
-        guard ack.accepted else { throw CLIError("\(what) refused: \(ack.error)") }
+        try await lattice.withConnection { connection in
+            let ack = try await controlRequest(
+                connection, subject, body: body, timeout: try lattice.timeout, expecting: CommandAck.self,
+                who: "any host of lattice '\(lattice.subjects.lattice)'")
+            guard ack.accepted else { throw CLIError("\(what) refused: \(ack.error)") }
+        }
     }
 }

@@ -19,14 +19,14 @@ struct StopCommand: ParsableCommand {
                 try requireHostID(host)
                 let bound = try timeout.map { try CLIValue.duration($0, name: "--timeout") }
                 let command = StopHostCommand(hostID: host, timeout: bound.map { Int($0 / .milliseconds(1)) })
-                let connection = try await lattice.connect()
-                defer { Task { await connection.close() } }
-                let ack = try await controlRequest(
-                    connection, lattice.subjects.command(.stopHost, hostID: host),
-                    body: ControlDecoding.encode(command), timeout: try lattice.timeout, expecting: CommandAck.self,
-                    who: "host \(host)")
-                guard ack.accepted else { throw CLIError("host \(host) refused to stop: \(ack.error)") }
-                print("host \(host) acknowledged the stop")
+                try await lattice.withConnection { connection in
+                    let ack = try await controlRequest(
+                        connection, lattice.subjects.command(.stopHost, hostID: host),
+                        body: ControlDecoding.encode(command), timeout: try lattice.timeout, expecting: CommandAck.self,
+                        who: "host \(host)")
+                    guard ack.accepted else { throw CLIError("host \(host) refused to stop: \(ack.error)") }
+                    print("host \(host) acknowledged the stop")
+                }
             }
         }
     }
