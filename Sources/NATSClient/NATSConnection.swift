@@ -293,6 +293,20 @@ public final class NATSConnection: Sendable {
         await teardown.run(drainTimeout: nil)
     }
 
+    /// Runs `body`, then closes the connection before returning, also when `body` throws. For a process that exits
+    /// once its work is done (the CLI, `lattice-host stop`): an exit while the connection is still being torn down
+    /// races cnats' threads, its TLS state and the subscriptions' destruction.
+    public func closing<T>(after body: (NATSConnection) async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(self))
+        } catch {
+            result = .failure(error)
+        }
+        await close()
+        return try result.get()
+    }
+
     private func startTeardown() -> ConnectionTeardown? {
         let first = closing.withLock { closing -> Bool in
             defer { closing = true }

@@ -32,9 +32,9 @@ struct GetCommand: ParsableCommand {
                 } catch {
                     throw CLIError("\(error)")
                 }
-                let connection = try await lattice.connect()
-                let answered = try await HostGatherer.ping(connection, subjects: lattice.subjects, window: gather)
-                await connection.close()
+                let answered = try await lattice.withConnection { connection in
+                    try await HostGatherer.ping(connection, subjects: lattice.subjects, window: gather)
+                }
                 let hosts = answered.filter { host in wanted.allSatisfy { host.labels[$0.key] == $0.value } }
                 let mode = Output.mode(json: json)
                 if ids {

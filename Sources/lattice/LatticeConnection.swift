@@ -35,23 +35,14 @@ struct LatticeOptions: ParsableArguments {
         get throws { try CLIValue.duration(requestTimeout, name: "--request-timeout") }
     }
 
-    /// Runs `body` on a connection, then closes it before returning, also when `body` throws. The process must not
-    /// exit while the connection is still being torn down: cnats' threads, its TLS state and the subscriptions'
-    /// destruction would then race the exit's destructors (a `lattice get inventory` over TLS crashed so in CI).
+    /// Runs `body` on a connection, closed before this returns, also when `body` throws (`NATSConnection.closing`):
+    /// the one way a command opens its connection.
     func withConnection<T>(_ body: (NATSConnection) async throws -> T) async throws -> T {
-        let connection = try await connect()
-        let result: Result<T, any Error>
-        do {
-            result = .success(try await body(connection))
-        } catch {
-            result = .failure(error)
-        }
-        await connection.close()
-        return try result.get()
+        try await connect().closing(after: body)
     }
 
     /// Connects or fails with the one line an operator needs.
-    func connect() async throws -> NATSConnection {
+    private func connect() async throws -> NATSConnection {
         let environment = ProcessInfo.processInfo.environment
         let target: (url: String, credentials: NATSCredentials)
         do {

@@ -87,12 +87,12 @@ struct QuitCommand: AsyncParsableCommand {
             let claims = try QuitClaims.sign(
                 hostID: host, audience: QuitClaims.broadcastAudience, clusterKey: key,
                 now: Date().timeIntervalSince1970)
-            let connection = try await lattice.connect()
-            try connection.publish(
-                ControlDecoding.encode(ShutdownRequest(hostID: host, claims: claims)),
-                to: lattice.subjects.quit(hostID: host))
-            try await connection.flush()
-            await connection.close()
+            try await lattice.withConnection { connection in
+                try connection.publish(
+                    ControlDecoding.encode(ShutdownRequest(hostID: host, claims: claims)),
+                    to: lattice.subjects.quit(hostID: host))
+                try await connection.flush()
+            }
             print("signed quit broadcast for host \(host)")
         }
     }

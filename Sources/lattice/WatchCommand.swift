@@ -14,23 +14,23 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let connection = try await lattice.connect()
-            let events = try connection.subscribe(to: lattice.subjects.events)
-            try await connection.flush()
-            var seen = 0
-            for await message in events {
-                if json {
-                    print(message.text)
-                } else if let event = try? CloudEvent.decode(message.payload) {
-                    print(EventLine.format(event))
-                } else {
-                    print(TerminalText.clean("(unreadable event) \(message.text.prefix(200))"))
+            try await lattice.withConnection { connection in
+                let events = try connection.subscribe(to: lattice.subjects.events)
+                try await connection.flush()
+                var seen = 0
+                for await message in events {
+                    if json {
+                        print(message.text)
+                    } else if let event = try? CloudEvent.decode(message.payload) {
+                        print(EventLine.format(event))
+                    } else {
+                        print(TerminalText.clean("(unreadable event) \(message.text.prefix(200))"))
+                    }
+                    fflush(nil)
+                    seen += 1
+                    if let count, seen >= count { break }
                 }
-                fflush(nil)
-                seen += 1
-                if let count, seen >= count { break }
             }
-            await connection.close()
         }
     }
 }

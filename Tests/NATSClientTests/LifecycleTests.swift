@@ -43,6 +43,30 @@ struct LifecycleTests {
         await publisher.close()
     }
 
+    /// `closing(after:)` hands back what its body returned, or rethrows what it threw, and in both cases the
+    /// connection is closed by the time it returns, not later.
+    @Test func closingAfterABodyClosesTheConnectionBeforeReturningOrRethrowing() async throws {
+        struct Refused: Error {}
+        let server = try NATSServerProcess()
+        let answered = try await connect(server, name: "answered")
+        let value = try await answered.closing { connection in
+            try await connection.flush()
+            return 42
+        }
+        #expect(value == 42)
+        #expect(answered.status == .closed)
+
+        let failing = try await connect(server, name: "failing")
+        await #expect(throws: Refused.self) {
+            try await failing.closing { connection -> Int in
+                try await connection.flush()
+                throw Refused()
+            }
+        }
+        #expect(failing.status == .closed)
+        #expect(throws: NATSError.self) { try failing.publish(Array("late".utf8), to: "nowhere") }
+    }
+
     /// A drain is over only once what it delivered is answered: requests admitted to a served subscription whose
     /// handlers take 200 ms all get their replies, although the drain closes without cnats' 100 ms polling.
     @Test func aConnectionDrainWaitsForServedHandlersAndFlushesTheirReplies() async throws {

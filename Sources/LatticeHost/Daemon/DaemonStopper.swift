@@ -68,20 +68,11 @@ public enum DaemonStopper {
                 credentials: configuration.natsCredentials, cacheDirectory: configuration.cacheDirectory)
             var options = target.credentials.connectionOptions(url: target.url, name: "lattice-host stop")
             options.connectTimeout = .seconds(2)
-            let connection = try await NATSConnection.connect(options)
             let body = Array("{\"timeout\":\(timeout.milliseconds)}".utf8)
-            // Closed before this returns, answered or not: the command exits soon after, and an exit during the
-            // connection's teardown races cnats' threads.
-            let answer: Result<NATSMessage, any Error>
-            do {
-                answer = .success(
-                    try await connection.request(
-                        body, to: "\(state.controlPrefix).cmd.\(state.hostID).stop", timeout: .seconds(3)))
-            } catch {
-                answer = .failure(error)
+            let reply = try await NATSConnection.connect(options).closing { connection in
+                try await connection.request(
+                    body, to: "\(state.controlPrefix).cmd.\(state.hostID).stop", timeout: .seconds(3))
             }
-            await connection.close()
-            let reply = try answer.get()
             let accepted = (try? JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any])?["accepted"]
             return accepted as? Bool == true
         } catch {
