@@ -32,27 +32,27 @@ struct EvacuateCommand: ParsableCommand {
                     let mover = Mover(
                         connection: connection, lattice: lattice, from: host, window: window, readyWithin: readyWithin)
                     let inventory = try await mover.inventory(of: host)
+                    // Actors first, then providers, each moved on its own: one that cannot move does not stop the rest.
+                    let moves: [(what: String, move: () async throws -> String)] =
+                        inventory.actors.map { actor in
+                            ("actor \(actor.name) (\(actor.id))", { try await mover.move(actor) })
+                        }
+                        + inventory.providers.map { provider in
+                            (
+                                "provider \(provider.name) (\(provider.id), link \(provider.linkName))",
+                                { try await mover.move(provider) }
+                            )
+                        }
                     var failed = 0
-                    for actor in inventory.actors {
-                        let what = "actor \(actor.name) (\(actor.id))"
+                    for (what, move) in moves {
                         do {
-                            print("\(what) moved to \(try await mover.move(actor))")
+                            print("\(what) moved to \(try await move())")
                         } catch {
                             failed += 1
                             print("\(what) could not move: \(Self.reason(error))")
                         }
                     }
-                    for provider in inventory.providers {
-                        let what = "provider \(provider.name) (\(provider.id), link \(provider.linkName))"
-                        do {
-                            print("\(what) moved to \(try await mover.move(provider))")
-                        } catch {
-                            failed += 1
-                            print("\(what) could not move: \(Self.reason(error))")
-                        }
-                    }
-                    let total = inventory.actors.count + inventory.providers.count
-                    print("evacuated \(total - failed) of \(total) workload(s) from \(host)")
+                    print("evacuated \(moves.count - failed) of \(moves.count) workload(s) from \(host)")
                     if failed > 0 { throw ExitCode(1) }
                 }
             }
