@@ -65,7 +65,8 @@ let package = Package(
         .target(
             name: "NATSClient",
             dependencies: [
-                "CNats", "LatticeConcurrency", "LatticeSystemCalls", .product(name: "Logging", package: "swift-log"),
+                "CNats", "LatticeConcurrency", "LatticeCrypto", "LatticeSystemCalls",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "LatticeCrypto", dependencies: ["CSodium"]),

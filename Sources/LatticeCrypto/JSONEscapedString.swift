@@ -1,5 +1,6 @@
-/// The body of a JSON string that contains escapes, decoded in one place for both JSON readers of the project: the
-/// value-tree parser (`JSONParser`) and the invocation claims scanner, which must give the same verdicts to the byte.
+/// The body of a JSON string that contains escapes, decoded in one place for every JSON reader of the project: the
+/// value-tree parser (`JSONParser`) and the invocation claims scanner, which must give the same verdicts to the byte,
+/// the stored-link scanner, and the reader of JetStream's subject listings (NATSClient).
 public enum JSONEscapedString {
     /// Decodes from `index` (just after the opening quote) through the closing quote, and leaves `index` past it.
     ///

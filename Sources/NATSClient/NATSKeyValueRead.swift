@@ -1,5 +1,6 @@
 import CNats
 import LatticeConcurrency
+import LatticeCrypto
 import Synchronization
 
 #if canImport(Glibc)
@@ -539,26 +540,14 @@ struct JetStreamAckMetadata: Equatable {
                 subject[6] == UInt8(ascii: "K")
             else { return nil }
             let first = count == 9 ? 4 : 6
-            guard let streamSequence = number(token(first + 1)), let consumerSequence = number(token(first + 2)),
-                let pending = number(token(first + 4))
+            guard let streamSequence = decimal(token(first + 1)), let consumerSequence = decimal(token(first + 2)),
+                let pending = decimal(token(first + 4))
             else { return nil }
             return JetStreamAckMetadata(
                 streamSequence: streamSequence, consumerSequence: consumerSequence, pending: pending)
         }
     }
 
-    private static func number(_ digits: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        guard !digits.isEmpty, digits.count <= 20 else { return nil }
-        var value: UInt64 = 0
-        for digit in digits {
-            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
-            let (times, overflowed) = value.multipliedReportingOverflow(by: 10)
-            let (sum, carried) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
-            guard !overflowed, !carried else { return nil }
-            value = sum
-        }
-        return value
-    }
 }
 
 /// One page of a stream info reply asked for its subjects (`subjects_filter`): the subjects of `state.subjects` and
@@ -634,49 +623,29 @@ struct JetStreamSubjectsPage: Equatable {
 
         mutating func integer() -> Int? {
             skipWhitespace()
-            var value = 0
             let start = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
-                let (times, overflowed) = value.multipliedReportingOverflow(by: 10)
-                guard !overflowed else { return nil }
-                value = times + Int(bytes[index] - UInt8(ascii: "0"))
-                index += 1
-            }
-            return index > start ? value : nil
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return decimal(UnsafeBufferPointer(rebasing: bytes[start..<index])).flatMap { Int(exactly: $0) }
         }
 
-        /// The rest of a string whose opening quote has been read; nil when it is malformed.
+        /// The rest of a string whose opening quote has been read (`JSONEscapedString`, the project's one JSON string
+        /// reader); nil when it is malformed.
         mutating func string() -> String? {
-            var text: [UInt8] = []
-            while index < bytes.count {
-                let byte = bytes[index]
-                index += 1
-                switch byte {
-                case UInt8(ascii: "\""): return String(validating: text, as: UTF8.self)
-                case UInt8(ascii: "\\"):
-                    guard index < bytes.count else { return nil }
-                    let escape = bytes[index]
-                    index += 1
-                    switch escape {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escape)
-                    case UInt8(ascii: "n"): text.append(0x0A)
-                    case UInt8(ascii: "t"): text.append(0x09)
-                    case UInt8(ascii: "r"): text.append(0x0D)
-                    case UInt8(ascii: "b"): text.append(0x08)
-                    case UInt8(ascii: "f"): text.append(0x0C)
-                    case UInt8(ascii: "u"):
-                        guard index + 4 <= bytes.count,
-                            let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
-                            let scalar = Unicode.Scalar(code)
-                        else { return nil }
-                        index += 4
-                        UTF8.encode(scalar) { text.append($0) }
-                    default: return nil
-                    }
-                default: text.append(byte)
-                }
-            }
-            return nil
+            try? JSONEscapedString.decode(bytes, index: &index)
         }
     }
+}
+
+/// A run of decimal digits as a number; nil when it is empty, holds anything else, or does not fit.
+private func decimal(_ digits: UnsafeBufferPointer<UInt8>) -> UInt64? {
+    guard !digits.isEmpty, digits.count <= 20 else { return nil }
+    var value: UInt64 = 0
+    for digit in digits {
+        guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
+        let (times, overflowed) = value.multipliedReportingOverflow(by: 10)
+        let (sum, carried) = times.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+        guard !overflowed, !carried else { return nil }
+        value = sum
+    }
+    return value
 }
