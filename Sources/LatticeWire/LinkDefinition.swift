@@ -185,18 +185,12 @@ public struct LinkDefinitionList: Codable, Sendable, Equatable {
 }
 
 extension LinkDefinition {
-    /// Decodes many stored links, keeping the order of `values` and skipping each value that is not a link, as a
-    /// reader of the bucket always did: a value's verdict is `ControlDecoding.decode(LinkDefinition.self, from:)`'s.
+    /// One stored link, or nil when `value` is not one: the verdict is
+    /// `ControlDecoding.decode(LinkDefinition.self, from:)`'s.
     ///
-    /// Each value is read on its bytes by `StoredLinkScanner` (about 1 µs for a 200-byte link in a release build,
+    /// The value is read on its bytes by `StoredLinkScanner` (about 1 µs for a 200-byte link in a release build,
     /// where Foundation's decoder took 6 to 8 µs even over all values joined into one array), and handed to that
     /// decoder only when the scanner is not sure of it: an unusual member, a repeated key, anything that is not a link.
-    public static func decodeAll(_ values: [[UInt8]]) -> [LinkDefinition] {
-        values.compactMap(decodeStored)
-    }
-
-    /// One stored link, or nil when `value` is not one (the verdict of
-    /// `ControlDecoding.decode(LinkDefinition.self, from:)`).
     public static func decodeStored(_ value: [UInt8]) -> LinkDefinition? {
         value.withUnsafeBufferPointer(StoredLinkScanner.link)
             ?? (try? ControlDecoding.decode(LinkDefinition.self, from: value))

@@ -4,7 +4,7 @@ import LatticeCrypto
     import Glibc
 #endif
 
-/// Reads a stored link's JSON in one pass over its bytes: the fast path of `LinkDefinition.decodeAll`.
+/// Reads a stored link's JSON in one pass over its bytes: the fast path of `LinkDefinition.decodeStored`.
 ///
 /// It answers only for documents it is sure `ControlDecoding.decode(LinkDefinition.self, from:)` (Foundation's
 /// `JSONDecoder` behind ControlDecoding's size and nesting checks) accepts, with the link that decoder gives; for

@@ -2,8 +2,8 @@ import LatticeCrypto
 import LatticeWire
 import Testing
 
-/// `LinkDefinition.decodeAll`, what `lattice get links` decodes the bucket with: every link, in order, and a value
-/// that is not a link skipped rather than losing the others.
+/// `LinkDefinition.decodeStored` over many stored values, as `lattice get links` decodes the bucket
+/// (`LinkBucketRead`): every link, in order, and a value that is not a link skipped rather than losing the others.
 @Suite("Decoding many stored links at once")
 struct LinkDecodeAllTests {
     func links(_ count: Int) -> [LinkDefinition] {
@@ -16,8 +16,8 @@ struct LinkDecodeAllTests {
 
     @Test func everyLinkComesBackInOrder() {
         let stored = links(50)
-        #expect(LinkDefinition.decodeAll(stored.map(ControlDecoding.encode)) == stored)
-        #expect(LinkDefinition.decodeAll([]).isEmpty)
+        #expect(stored.map(ControlDecoding.encode).compactMap(LinkDefinition.decodeStored) == stored)
+        #expect([[UInt8]]().compactMap(LinkDefinition.decodeStored).isEmpty)
     }
 
     @Test func valuesThatAreNotLinksAreSkippedAndTheRestKept() {
@@ -25,6 +25,6 @@ struct LinkDecodeAllTests {
         let values = stored.map(ControlDecoding.encode)
         // Not JSON; JSON but not a link; two objects in one value (which would join into one link too many).
         let odd: [[UInt8]] = [Array("nope".utf8), Array("{\"x\":1}".utf8), values[0] + Array(",".utf8) + values[1]]
-        #expect(LinkDefinition.decodeAll([values[0]] + odd + [values[1], values[2]]) == stored)
+        #expect(([values[0]] + odd + [values[1], values[2]]).compactMap(LinkDefinition.decodeStored) == stored)
     }
 }

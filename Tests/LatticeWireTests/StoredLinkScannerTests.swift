@@ -5,7 +5,7 @@ import Testing
 
 @testable import LatticeWire
 
-/// `StoredLinkScanner`, the fast path of `LinkDefinition.decodeAll`, against the decoder it stands in for
+/// `StoredLinkScanner`, the fast path of `LinkDefinition.decodeStored`, against the decoder it stands in for
 /// (`ControlDecoding.decode(LinkDefinition.self, from:)`): it may leave any document to that decoder, but a link it
 /// answers must be the decoder's link to the byte.
 @Suite struct StoredLinkScannerTests {
@@ -55,7 +55,7 @@ import Testing
         // The corpus must reach both paths: links the scanner reads, and links it leaves to the decoder.
         #expect(answered > accepted / 2)
         #expect(answered < accepted)
-        let all = LinkDefinition.decodeAll(documents)
+        let all = documents.compactMap(LinkDefinition.decodeStored)
         let oneByOne = documents.compactMap { try? ControlDecoding.decode(LinkDefinition.self, from: $0) }
         #expect(all.count == oneByOne.count)
         #expect(zip(all, oneByOne).allSatisfy(identical))
