@@ -14,7 +14,13 @@ reconnect_wait_seconds=2 # the clients' longest wait between reconnect attempts 
 project=${LATTICE_COMPOSE_PROJECT:-lattice-ci}
 network=${project}_default
 nats_urls=nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222
-compose=(podman-compose -p "$project" -f docker-compose.yml -f scripts/compose/keep-host-c.yml)
+# Fixed addresses and /etc/hosts entries instead of the network's DNS (scripts/compose/fixed-addresses.yml says why).
+export LATTICE_COMPOSE_SUBNET=${LATTICE_COMPOSE_SUBNET:-10.89.231}
+compose=(podman-compose -p "$project" -f docker-compose.yml -f scripts/compose/keep-host-c.yml
+    -f scripts/compose/fixed-addresses.yml)
+# The same names for the containers started here with `podman run`.
+peer_hosts=(--add-host "registry:$LATTICE_COMPOSE_SUBNET.201" --add-host "nats-1:$LATTICE_COMPOSE_SUBNET.202"
+    --add-host "nats-2:$LATTICE_COMPOSE_SUBNET.203" --add-host "nats-3:$LATTICE_COMPOSE_SUBNET.204")
 # The registry as the hosts and the operator reach it on the compose network, and what the demo pushes there.
 registry=registry:5000
 hello_ref=$registry/lattice-demo/hello:0.1.0
@@ -72,7 +78,7 @@ op() { podman exec -e LATTICE_NATS_URL="$nats_urls" "$operator" lattice "$@"; }
 # Starts a container on the compose network logged in as the operator.
 run_as_operator() {
     LATTICE_NATS_USER=operator LATTICE_NATS_PASSWORD=$LATTICE_OPERATOR_PASSWORD \
-        podman run -d --network "$network" -e LATTICE_NATS_USER -e LATTICE_NATS_PASSWORD "$@" >/dev/null
+        podman run -d --network "$network" "${peer_hosts[@]}" -e LATTICE_NATS_USER -e LATTICE_NATS_PASSWORD "$@" >/dev/null
 }
 # The same, with the cluster seed in its environment (for `lattice call`; never on a command line).
 op_with_seed() { podman exec -e LATTICE_NATS_URL="$nats_urls" -e LATTICE_CLUSTER_SEED "$operator" lattice "$@"; }

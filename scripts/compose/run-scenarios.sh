@@ -129,7 +129,7 @@ say "7. host-c cut off: gone from get hosts after ${dropped_ms} ms (bound $((2 *
 # has the hosts' and providers' NATS logins (what a stolen host login gives), not the cluster seed.
 LATTICE_NATS_USER=host LATTICE_NATS_PASSWORD=$LATTICE_HOST_PASSWORD LATTICE_PROVIDER_NATS_USER=provider \
     LATTICE_PROVIDER_NATS_PASSWORD=$LATTICE_PROVIDER_PASSWORD \
-    podman run -d --name "$rogue" --network "$network" -e LATTICE_NATS_URL="$nats_urls" \
+    podman run -d --name "$rogue" --network "$network" "${peer_hosts[@]}" -e LATTICE_NATS_URL="$nats_urls" \
     -e LATTICE_NATS_USER -e LATTICE_NATS_PASSWORD -e LATTICE_PROVIDER_NATS_USER -e LATTICE_PROVIDER_NATS_PASSWORD \
     -e LATTICE_OCI_ALLOWED_INSECURE="$registry" -e LATTICE_HEARTBEAT_INTERVAL=2s -e LATTICE_PROVIDER_TEST_NO_SELF_TERMINATION=1 \
     "$LATTICE_IMAGE" sh -c 'lattice-host start --label host=rogue; exec sleep 3600' >/dev/null
