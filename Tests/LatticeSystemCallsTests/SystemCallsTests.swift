@@ -78,11 +78,14 @@ struct SystemCallsTests {
         #expect(throws: SystemCallError(call: "close", errno: EBADF)) { try SystemCalls.close(ends[0]) }
     }
 
-    @Test func waitpidReapsAChildAndKillOfNoProcessThrows() throws {
+    @Test func hasChildrenSeesAChildThatWaitpidThenReapsAndKillOfNoProcessThrows() throws {
         var pid: pid_t = 0
         var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup("exit 7"), nil]
         defer { for argument in argv { free(argument) } }
         #expect(posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0)
+        // Running or exited, the child is there until it is reaped, and asking does not reap it: waitpid below
+        // still gets its status.
+        #expect(try SystemCalls.hasChildren())
         let (reaped, status) = try SystemCalls.waitpid(pid)
         #expect(reaped == pid)
         #expect((status >> 8) & 0xff == 7)

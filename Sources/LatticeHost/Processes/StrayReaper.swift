@@ -61,7 +61,11 @@ public enum StrayReaper {
     }
 
     /// This process's children, found through /proc (the kernel here may lack /proc/PID/task/TID/children).
+    ///
+    /// A process with no child at all skips the scan: that is every exit of a host without providers, which
+    /// otherwise read the stat file of every process on the machine between its stop and its exit.
     private static func strays(excluding owned: Set<pid_t>) -> [pid_t] {
+        if (try? SystemCalls.hasChildren()) == false { return [] }
         let me = getpid()
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { pid in
