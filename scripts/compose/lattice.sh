@@ -138,6 +138,20 @@ lattice_up() {
     podman rm -f -t 0 "$operator" "$watcher" "$rogue" >/dev/null 2>&1 || true
     LATTICE_CLUSTER_SEED=none "${compose[@]}" down -t 0 >/dev/null 2>&1 || true
     podman network rm -f "$network" >/dev/null 2>&1 || true
+    # The fixed addresses need their /24 free of every other podman network (scripts/compose/fixed-addresses.yml).
+    local taken name subnet
+    taken=$(for name in $(podman network ls --format '{{.Name}}'); do
+        for subnet in $(podman network inspect "$name" --format '{{range .Subnets}}{{.Subnet}} {{end}}'); do
+            echo "$name $subnet"
+        done
+    done | python3 -c '
+import ipaddress, sys
+wanted = ipaddress.ip_network(sys.argv[1] + ".0/24")
+for line in sys.stdin:
+    if len(line.split()) == 2 and ipaddress.ip_network(line.split()[1], strict=False).overlaps(wanted):
+        print(line.strip())' "$LATTICE_COMPOSE_SUBNET")
+    [[ -z $taken ]] ||
+        fail "$LATTICE_COMPOSE_SUBNET.0/24 overlaps podman network $taken; set LATTICE_COMPOSE_SUBNET to a free /24's first three octets"
     # The NATS users' passwords: letters and digits, starting with a letter (nats-server parses them).
     local role
     for role in OPERATOR HOST PROVIDER ROUTE; do
