@@ -137,10 +137,3 @@ int lattice_wait_exited(pid_t pid, int nohang) {
     }
     return info.si_pid == pid ? 1 : 0;
 }
-
-pid_t lattice_peek_exited_child(void) {
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT | WNOHANG) != 0) return errno == ECHILD ? 0 : -1;
-    return info.si_pid;
-}

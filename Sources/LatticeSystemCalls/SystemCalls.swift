@@ -139,17 +139,29 @@ public enum SystemCalls {
         return (reaped, status)
     }
 
-    /// Whether this process has a child, running or exited and not yet reaped; nothing is reaped. It costs one
-    /// call, where finding which processes are the children means reading every /proc/PID/stat.
-    public static func hasChildren() throws(SystemCallError) -> Bool {
+    /// What `waitid` sees of this process's children.
+    public enum Children: Equatable, Sendable {
+        /// No child at all.
+        case noChild
+        /// Children, none of which has exited.
+        case running
+        /// A child that has exited and is not yet reaped (one of them, if several have).
+        case exited(pid_t)
+    }
+
+    /// This process's children as `waitid` sees them, reaping none. It costs one call, where finding which
+    /// processes are the children means reading every /proc/PID/stat.
+    public static func peekChildren() throws(SystemCallError) -> Children {
         var info = siginfo_t()
         do {
             try retrying("waitid") { Glibc.waitid(P_ALL, 0, &info, WEXITED | WNOWAIT | WNOHANG) }
-            return true
         } catch {
             guard error.errno == ECHILD else { throw error }
-            return false
+            return .noChild
         }
+        // With WNOHANG and no exited child, waitid leaves the zeroed pid as it was.
+        let pid = info._sifields._sigchld.si_pid
+        return pid > 0 ? .exited(pid) : .running
     }
 
     /// Shuts down both directions of socket `fd` without closing it: whoever owns the descriptor sees EOF and

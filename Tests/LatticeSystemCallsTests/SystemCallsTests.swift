@@ -78,14 +78,23 @@ struct SystemCallsTests {
         #expect(throws: SystemCallError(call: "close", errno: EBADF)) { try SystemCalls.close(ends[0]) }
     }
 
-    @Test func hasChildrenSeesAChildThatWaitpidThenReapsAndKillOfNoProcessThrows() throws {
+    @Test func peekChildrenNamesAnExitedChildThatWaitpidThenReapsAndKillOfNoProcessThrows() throws {
         var pid: pid_t = 0
         var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup("exit 7"), nil]
         defer { for argument in argv { free(argument) } }
         #expect(posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0)
-        // Running or exited, the child is there until it is reaped, and asking does not reap it: waitpid below
-        // still gets its status.
-        #expect(try SystemCalls.hasChildren())
+        // Running or exited, the child is seen until it is reaped; once it has exited (waited for here without
+        // reaping it), an exited child is named: this one, unless another test's child is also waiting to be
+        // reaped. Looking reaps nothing: waitpid below still gets its status.
+        #expect(try SystemCalls.peekChildren() != .noChild)
+        var info = siginfo_t()
+        #expect(waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0)
+        let seen = try SystemCalls.peekChildren()
+        if case .exited(let exited) = seen {
+            #expect(exited > 0)
+        } else {
+            Issue.record("an exited child, seen as \(seen)")
+        }
         let (reaped, status) = try SystemCalls.waitpid(pid)
         #expect(reaped == pid)
         #expect((status >> 8) & 0xff == 7)

@@ -41,7 +41,4 @@ pid_t lattice_spawn(const struct lattice_spawn_plan *plan);
    -1 with errno. The zombie keeps its pid, and so its process group id, from being reused. */
 int lattice_wait_exited(pid_t pid, int nohang);
 
-/* The pid of some exited child that nobody has reaped yet, without reaping it; 0 when none, -1 with errno. */
-pid_t lattice_peek_exited_child(void);
-
 #endif

@@ -41,7 +41,7 @@ public enum StrayReaper {
     /// Reaps every exited child nobody owns; returns their pids.
     @discardableResult
     public static func reapExited() -> [pid_t] {
-        guard lattice_peek_exited_child() > 0 else { return [] }
+        guard case .exited? = try? SystemCalls.peekChildren() else { return [] }
         return OwnedChildren.withLocked { owned in
             strays(excluding: owned).filter { pid in (try? SystemCalls.waitpid(pid, options: WNOHANG))?.pid == pid }
         }
@@ -65,7 +65,7 @@ public enum StrayReaper {
     /// A process with no child at all skips the scan: that is every exit of a host without providers, which
     /// otherwise read the stat file of every process on the machine between its stop and its exit.
     private static func strays(excluding owned: Set<pid_t>) -> [pid_t] {
-        if (try? SystemCalls.hasChildren()) == false { return [] }
+        if case .noChild? = try? SystemCalls.peekChildren() { return [] }
         let me = getpid()
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { pid in
