@@ -18,9 +18,8 @@ nats_urls=nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222
 export LATTICE_COMPOSE_SUBNET=${LATTICE_COMPOSE_SUBNET:-10.89.231}
 compose=(podman-compose -p "$project" -f docker-compose.yml -f scripts/compose/keep-host-c.yml
     -f scripts/compose/fixed-addresses.yml)
-# The same names for the containers started here with `podman run`.
-peer_hosts=(--add-host "registry:$LATTICE_COMPOSE_SUBNET.201" --add-host "nats-1:$LATTICE_COMPOSE_SUBNET.202"
-    --add-host "nats-2:$LATTICE_COMPOSE_SUBNET.203" --add-host "nats-3:$LATTICE_COMPOSE_SUBNET.204")
+# The same names for the containers started here with `podman run`: lattice_up reads them from the running services.
+peer_hosts=()
 # The registry as the hosts and the operator reach it on the compose network, and what the demo pushes there.
 registry=registry:5000
 hello_ref=$registry/lattice-demo/hello:0.1.0
@@ -166,6 +165,8 @@ for line in sys.stdin:
     LATTICE_REGISTRY_PORT=$(free_port)
     export LATTICE_REGISTRY_PORT
     "${compose[@]}" up -d --no-build >/dev/null
+    local peer
+    for peer in registry nats-1 nats-2 nats-3; do peer_hosts+=(--add-host "$peer:$(ip_of "$(container "$peer")")"); done
     run_as_operator --name "$operator" --entrypoint /bin/sleep "$LATTICE_IMAGE" 3600
     run_as_operator --name "$watcher" -e LATTICE_NATS_URL="$nats_urls" "$LATTICE_IMAGE" lattice watch --json
 

@@ -59,7 +59,7 @@ say "    the same module as a path: $(tail -n 1 <<<"$refused")"
 # From this machine to a NATS node's container address, with the raw-protocol probe: first the whole
 # permission table of deploy/nats (refusals and allowed subscriptions; allowed publishes would reach the
 # running lattice), then the three refusals that matter most, each with the server's own words.
-nats_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container nats-1)")
+nats_ip=$(ip_of "$(container nats-1)")
 table=$(python3 scripts/compose/check-nats-permissions.py "$nats_ip:4222" --live) ||
     fail "the NATS permission table of deploy/nats does not hold: $(echo "$table" | grep -v ' ok ' || true)"
 # Runs one probe that must meet every expectation and prints the server's answers, one per line.
@@ -136,7 +136,7 @@ LATTICE_NATS_USER=host LATTICE_NATS_PASSWORD=$LATTICE_HOST_PASSWORD LATTICE_PROV
 wait_until "the rogue host answers a ping" 30 host_present rogue
 ROGUE=$(host_id rogue)
 op start provider "$ROGUE" "$httpserver_ref" --link default >/dev/null
-rogue_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$rogue")
+rogue_ip=$(ip_of "$rogue")
 rogue_listening() { curl -s -o /dev/null -m 2 "http://$rogue_ip:8080/"; }
 wait_until "the rogue host's httpserver provider listens" 30 rogue_listening
 rogue_host_pid=$(podman exec "$rogue" ps -o pid,args | awk '$2 == "lattice-host" { print $1 }')
@@ -270,7 +270,7 @@ host_present b && host_present c || fail "host-b or host-c stopped serving after
 # Still serving: host-c takes over HTTP (same provider archive, same link) and hello, on host-c since scenario 12,
 # answers it.
 op start provider "$HOST_C" "$httpserver_ref" --link default >/dev/null
-host_c_ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container host-c)")
+host_c_ip=$(ip_of "$(container host-c)")
 served_by_c() { [[ "$(http_get "http://$host_c_ip:8080/after-stop")" == "Hello from /after-stop" ]]; }
 wait_until "HTTP through host-c's provider reaches hello after host-a's stop" 30 served_by_c
 say "3. stop host-a: '$stop_output'; host_stopped seen; its container exited 0; its provider obeyed the signed" \
