@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -136,4 +137,40 @@ int lattice_wait_exited(pid_t pid, int nohang) {
         if (errno != EINTR) return -1;
     }
     return info.si_pid == pid ? 1 : 0;
+}
+
+struct lattice_code_range {
+    uintptr_t start;
+    size_t length;
+};
+
+/* dl_iterate_phdr names the main executable first; its code segment is the one loaded with PF_X. */
+static int lattice_find_code(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct lattice_code_range *range = data;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (ElfW(Half) index = 0; index < info->dlpi_phnum; index++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[index];
+        if (header->p_type != PT_LOAD || !(header->p_flags & PF_X)) continue;
+        uintptr_t first = (info->dlpi_addr + header->p_vaddr + page - 1) & ~(page - 1);
+        uintptr_t end = (info->dlpi_addr + header->p_vaddr + header->p_memsz) & ~(page - 1);
+        if (end > first) {
+            range->start = first;
+            range->length = end - first;
+        }
+        break;
+    }
+    return 1;
+}
+
+int lattice_executable_code(uintptr_t *start, size_t *length) {
+    struct lattice_code_range range = {0, 0};
+    dl_iterate_phdr(lattice_find_code, &range);
+    if (range.length == 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    *start = range.start;
+    *length = range.length;
+    return 0;
 }

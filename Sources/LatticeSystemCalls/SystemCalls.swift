@@ -164,6 +164,13 @@ public enum SystemCalls {
         return pid > 0 ? .exited(pid) : .running
     }
 
+    /// `madvise(MADV_DONTNEED)` over `length` bytes from page-aligned `start`: the kernel drops this process's
+    /// page-table entries for them. Only for read-only file mappings (code): their pages stay in the page cache
+    /// and come back from it on the next touch; a written private page would come back as the file's bytes.
+    public static func dropMappedPages(start: UnsafeMutableRawPointer, length: Int) throws(SystemCallError) {
+        try retrying("madvise") { Glibc.madvise(start, length, MADV_DONTNEED) }
+    }
+
     /// Shuts down both directions of socket `fd` without closing it: whoever owns the descriptor sees EOF and
     /// still closes it itself, so the number cannot be reused under its owner.
     public static func shutdown(_ fd: Int32) throws(SystemCallError) {

@@ -31,6 +31,13 @@ enum BenchUsage {
         return field("VmRSS:", in: status)
     }
 
+    /// The anonymous part of the resident set of `pid` in KB (`RssAnon`): the pages only this process holds,
+    /// where the rest of `VmRSS` is mapped files the page cache keeps anyway.
+    static func anonymousResidentKilobytes(_ pid: pid_t) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return field("RssAnon:", in: status)
+    }
+
     /// The number after `label` on its line of a `/proc` status file, 0 when absent.
     private static func field(_ label: String, in status: String) -> Int {
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(label) }) else { return 0 }

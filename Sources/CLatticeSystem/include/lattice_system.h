@@ -1,6 +1,7 @@
 #ifndef LATTICE_SYSTEM_H
 #define LATTICE_SYSTEM_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Linux calls Swift's Glibc module does not expose: GNU extensions, the variadic prctl, and a fork/exec
@@ -40,5 +41,9 @@ pid_t lattice_spawn(const struct lattice_spawn_plan *plan);
 /* Whether `pid` (a child) has exited, without reaping it: 1 exited, 0 still running (only with `nohang`),
    -1 with errno. The zombie keeps its pid, and so its process group id, from being reused. */
 int lattice_wait_exited(pid_t pid, int nohang);
+
+/* The main executable's code segment (its PT_LOAD with PF_X), shrunk to whole pages: its first address and its
+   length in bytes. Returns 0, or -1 when the program headers name no code segment. */
+int lattice_executable_code(uintptr_t *start, size_t *length);
 
 #endif

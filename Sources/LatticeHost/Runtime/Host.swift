@@ -83,9 +83,11 @@ public final class Host: Sendable {
     }
 
     /// Joins the lattice: NATS (embedded when no URL is given), control subjects, heartbeat, `host_started`.
-    public static func start(configuration: HostConfiguration, identity: HostIdentity, logger: Logger) async throws
-        -> Host
-    {
+    /// `afterStart` runs once the start's last work, the orphan scan after `host_started`, is done.
+    public static func start(
+        configuration: HostConfiguration, identity: HostIdentity, logger: Logger,
+        afterStart: (@Sendable () -> Void)? = nil
+    ) async throws -> Host {
         var embedded: EmbeddedNATSServer?
         let url: String
         var credentials = configuration.natsCredentials
@@ -116,7 +118,7 @@ public final class Host: Sendable {
             configuration: configuration, identity: identity, connection: connection, natsURL: url,
             providerCredentials: providerCredentials, embeddedNATS: embedded, logger: logger)
         do {
-            try await host.begin()
+            try await host.begin(afterStart: afterStart)
         } catch {
             await connection.close()
             await embedded?.stop()
@@ -135,7 +137,7 @@ public final class Host: Sendable {
         }
     }
 
-    private func begin() async throws {
+    private func begin(afterStart: (@Sendable () -> Void)?) async throws {
         HostMetrics.providersRunning(0)
         HostMetrics.actorsRunning(0)
         await registerShutdownSteps()
@@ -162,6 +164,7 @@ public final class Host: Sendable {
                         "orphaned provider pid \(orphan.pid) (\(orphan.providerKey), link \(orphan.linkName)) from host \(orphan.hostID) runs from \(orphan.executable); run `lattice-host orphans --reap` to end it"
                     )
                 }
+                afterStart?()
             }
         ])
         let interval = configuration.heartbeatInterval

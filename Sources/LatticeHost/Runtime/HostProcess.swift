@@ -45,7 +45,13 @@ public enum HostProcess {
         let host: Host
         do {
             let identity = try HostIdentity.make(configuration, logger: logger)
-            host = try await Host.start(configuration: configuration, identity: identity, logger: logger)
+            // Once the start has settled, what the host runs from then on maps its code pages again.
+            host = try await Host.start(configuration: configuration, identity: identity, logger: logger) {
+                [logger] in
+                if let bytes = StartupCodeRelease.release() {
+                    logger.debug("dropped the start's code mappings (code segment of \(bytes >> 20) MB)")
+                }
+            }
         } catch {
             if mode == .daemon { PIDFile.release(configuration.effectivePIDFile) }
             logger.critical("host failed to start: \(error)")
