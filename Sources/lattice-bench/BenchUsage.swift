@@ -25,17 +25,12 @@ enum BenchUsage {
         }
     }
 
-    /// The resident set of `pid` in KB (`VmRSS`), 0 once it is gone.
-    static func residentKilobytes(_ pid: pid_t) -> Int {
+    /// The resident set of `pid` in KB (`VmRSS`), and its anonymous part (`RssAnon`): the pages only this
+    /// process holds, where the rest is mapped files the page cache keeps anyway. Both 0 once it is gone; one read
+    /// of the status file, so the two are of the same moment.
+    static func resident(_ pid: pid_t) -> (total: Int, anonymous: Int) {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        return field("VmRSS:", in: status)
-    }
-
-    /// The anonymous part of the resident set of `pid` in KB (`RssAnon`): the pages only this process holds,
-    /// where the rest of `VmRSS` is mapped files the page cache keeps anyway.
-    static func anonymousResidentKilobytes(_ pid: pid_t) -> Int {
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        return field("RssAnon:", in: status)
+        return (field("VmRSS:", in: status), field("RssAnon:", in: status))
     }
 
     /// The number after `label` on its line of a `/proc` status file, 0 when absent.

@@ -43,23 +43,19 @@ enum ScaleInstances {
     static func measure(instances count: Int) async throws -> (kilobytes: Double, stop: Double) {
         // The cap defaults to what half the RAM holds at 64 MiB per instance; this run needs exactly `count`.
         let lattice = try await BenchLattice.start("scale-rss", hostArguments: ["--max-actor-instances", "\(count)"])
-        let before: (anonymous: Int, total: Int)
-        let after: (anonymous: Int, total: Int)
+        let before: (total: Int, anonymous: Int)
+        let after: (total: Int, anonymous: Int)
         let start: Double
         do {
             // Fixed idle seconds, not waits for a condition: the host's start-up work and the start's are done.
             try await Task.sleep(for: .seconds(1))
-            before = (
-                BenchUsage.anonymousResidentKilobytes(lattice.hostPID), BenchUsage.residentKilobytes(lattice.hostPID)
-            )
+            before = BenchUsage.resident(lattice.hostPID)
             let clock = ContinuousClock()
             let started = clock.now
             _ = try await lattice.startActor("hello", caps: ["wasmcloud:httpserver"], count: count)
             start = Measure.seconds(clock.now - started)
             try await Task.sleep(for: .seconds(1))
-            after = (
-                BenchUsage.anonymousResidentKilobytes(lattice.hostPID), BenchUsage.residentKilobytes(lattice.hostPID)
-            )
+            after = BenchUsage.resident(lattice.hostPID)
         } catch {
             await lattice.stop()
             throw error

@@ -90,11 +90,12 @@ enum StartupSuite {
     static func idleAndStop(_ pid: pid_t, ready: Double, what: String) async throws -> Sample {
         // A fixed idle second, not a wait for a condition: what a host costs once its start-up work is done.
         try? await Task.sleep(for: .seconds(1))
-        let resident = Double(BenchUsage.residentKilobytes(pid)) / 1024
-        let anonymous = Double(BenchUsage.anonymousResidentKilobytes(pid)) / 1024
+        let kilobytes = BenchUsage.resident(pid)
         let stop = await BenchProcess.terminate(pid, within: .seconds(10))
         guard !stop.killed else { throw BenchError("\(what) did not exit within 10 s of SIGTERM; killed") }
-        return Sample(ready: ready, residentMB: resident, anonymousMB: anonymous, stop: stop.seconds)
+        return Sample(
+            ready: ready, residentMB: Double(kilobytes.total) / 1024, anonymousMB: Double(kilobytes.anonymous) / 1024,
+            stop: stop.seconds)
     }
 
     static func report(_ name: String, _ samples: [Sample], goals: (start: String, resident: String)) {
@@ -138,7 +139,7 @@ enum StartupSuite {
             guard let pid = OrphanScanner.scan(cacheDirectory: lattice.cache).first?.pid else {
                 throw BenchError("the provider's process was not found")
             }
-            let megabytes = Double(BenchUsage.residentKilobytes(pid)) / 1024
+            let megabytes = Double(BenchUsage.resident(pid).total) / 1024
             await lattice.stop()
             return megabytes
         } catch {
