@@ -149,7 +149,7 @@ func subscriptionBox(_ closure: UnsafeMutableRawPointer?) -> SubscriptionBox? {
     return Unmanaged<SubscriptionBox>.fromOpaque(closure).takeUnretainedValue()
 }
 
-/// Copies the message out, destroys it at once, then hands the copy to Swift.
+/// Copies the message out, frees it at once, then hands the copy to Swift.
 func messageThunk(
     _ connection: OpaquePointer?, _ subscription: OpaquePointer?, _ message: OpaquePointer?,
     _ closure: UnsafeMutableRawPointer?
@@ -157,20 +157,29 @@ func messageThunk(
     guard let message else { return }
     let copy = copyMessage(message)
     let isNoResponders = natsMsg_IsNoResponders(message)
-    natsMsg_Destroy(message)
+    freeDelivered(message)
     var backlog: Int32 = 0
     if let subscription, natsSubscription_GetPending(subscription, &backlog, nil) != NATS_OK { backlog = 0 }
     subscriptionBox(closure)?.receive(copy, isNoResponders: isNoResponders, backlog: Int(backlog))
 }
 
-/// Lets the box's `read` copy what it needs out of the message, then destroys the message.
+/// Lets the box's `read` copy what it needs out of the message, then frees the message.
 func readingThunk(
     _ connection: OpaquePointer?, _ subscription: OpaquePointer?, _ message: OpaquePointer?,
     _ closure: UnsafeMutableRawPointer?
 ) {
     guard let message else { return }
     subscriptionBox(closure)?.read?(message)
-    natsMsg_Destroy(message)
+    freeDelivered(message)
+}
+
+/// Frees a message cnats delivered to one of our subscription callbacks, here on the delivering thread, instead of
+/// handing it to cnats' garbage-collector thread as `natsMsg_Destroy` does: that woke the collector for every
+/// message a host, a provider or a client received (BENCHMARKS.md). The two thunks above are the only callbacks of
+/// core subscriptions, the only messages this is for (see CNats/shim.h).
+@inline(__always)
+func freeDelivered(_ message: OpaquePointer) {
+    natsMsg_free(UnsafeMutableRawPointer(message))
 }
 
 func subscriptionCompleteThunk(_ closure: UnsafeMutableRawPointer?) {
