@@ -16,7 +16,7 @@ final class ProviderService: Sendable {
     let provider: any CapabilityProvider
     let context: ProviderContext
     let exitOnce: ExitOnce
-    private let replay = ReplayGuard()
+    private let replay = SharedReplayCache()
     private let quitReplay = Mutex(ReplayCache(capacity: QuitClaims.replayCacheCapacity))
     /// When this process started serving: a quit signed before then was meant for an earlier run.
     private let startedAt = Date().timeIntervalSince1970
@@ -163,7 +163,9 @@ final class ProviderService: Sendable {
         let response: InvocationResponse
         do {
             let invocation = try Invocation.decode(message.payload)
-            if let failure = replay.validate(invocation, issuers: context.issuers) {
+            if let failure = InvocationValidator.validate(
+                invocation, validIssuers: context.issuers, now: Date().timeIntervalSince1970, replayCache: replay)
+            {
                 warn(
                     "rejected \(invocation.origin.publicKey.prefix(64))",
                     "rejected invocation \(invocation.id.prefix(64)) from \(invocation.origin.publicKey.prefix(64)): \(failure.reason.prefix(300))"
@@ -181,17 +183,5 @@ final class ProviderService: Sendable {
             response = .failure(invocationID: "", error: InvocationValidator.deserializationFailure)
         }
         try? context.connection.publish(response.encode(), to: replyTo)
-    }
-}
-
-/// The replay cache behind a lock, so concurrent invocations share it.
-final class ReplayGuard: Sendable {
-    private let cache = Mutex(ReplayCache())
-
-    func validate(_ invocation: Invocation, issuers: Set<String>) -> InvocationValidationFailure? {
-        cache.withLock { cache in
-            InvocationValidator.validate(
-                invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: &cache)
-        }
     }
 }

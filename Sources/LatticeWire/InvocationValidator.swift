@@ -2,8 +2,8 @@ import LatticeCrypto
 
 /// The anti-forgery checks every inbound invocation must pass before it reaches an actor or provider.
 ///
-/// `validate` is a pure function of its inputs (the replay cache is passed `inout`), and runs the
-/// checks in a fixed order so the first failure, and its text, is deterministic.
+/// `validate` is a pure function of its inputs (the replay cache is passed `inout`, or shared and locked only to
+/// record an id), and runs the checks in a fixed order so the first failure, and its text, is deterministic.
 public enum InvocationValidator {
     /// The response error when the invocation payload cannot be decoded at all.
     public static let deserializationFailure = "Failed to deserialize invocation"
@@ -45,18 +45,36 @@ public enum InvocationValidator {
     ) -> InvocationValidationFailure? {
         validate(
             invocation, validIssuers: validIssuers, now: now, clockSkew: clockSkew, replayWindow: replayWindow,
-            replayCache: &replayCache, codec: .bytes)
+            codec: .bytes
+        ) { replayCache.insertIfNew(jti: $0, expiresAt: $1, now: now) }
     }
 
-    /// `validate` with the claims decoded by `codec`.
+    /// `validate` against a cache shared by concurrent validations: its lock is held only to record the `jti`,
+    /// after every other check has passed.
+    public static func validate(
+        _ invocation: Invocation,
+        validIssuers: Set<String>,
+        now: Double,
+        clockSkew: Double = defaultClockSkew,
+        replayWindow: Double = defaultReplayWindow,
+        replayCache: SharedReplayCache
+    ) -> InvocationValidationFailure? {
+        validate(
+            invocation, validIssuers: validIssuers, now: now, clockSkew: clockSkew, replayWindow: replayWindow,
+            codec: .bytes
+        ) { replayCache.insertIfNew(jti: $0, expiresAt: $1, now: now) }
+    }
+
+    /// `validate` with the claims decoded by `codec`; `record` records a `jti` until the given expiry and says
+    /// whether it was new, and is called last, only once every other check has passed.
     static func validate(
         _ invocation: Invocation,
         validIssuers: Set<String>,
         now: Double,
         clockSkew: Double = defaultClockSkew,
         replayWindow: Double = defaultReplayWindow,
-        replayCache: inout ReplayCache,
-        codec: ClaimsCodec
+        codec: ClaimsCodec,
+        record: (_ jti: String, _ expiresAt: Double) -> Bool
     ) -> InvocationValidationFailure? {
         // 1. Structure, algorithm, and required claims.
         let decoded: Result<DecodedInvocationClaims, InvocationValidationFailure>
@@ -142,7 +160,7 @@ public enum InvocationValidator {
 
         // 11. Replay (extension): record the id only now that everything else passed, for as long as the
         // token is accepted.
-        guard replayCache.insertIfNew(jti: jti, expiresAt: expiresAt + clockSkew, now: now) else {
+        guard record(jti, expiresAt + clockSkew) else {
             return InvocationValidationFailure(.replay, "Invocation replay detected")
         }
         return nil

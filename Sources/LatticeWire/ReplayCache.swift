@@ -1,8 +1,10 @@
+import Synchronization
+
 /// Remembers recently accepted claims ids so a captured invocation cannot be replayed.
 ///
 /// Memory is bounded: entries leave once expired, and when the cache is full the entry that
-/// expires soonest is evicted first. A value type so validation stays a pure function; a host
-/// shares one behind a lock.
+/// expires soonest is evicted first. A value type so validation stays a pure function; hosts and
+/// providers share one through `SharedReplayCache`.
 public struct ReplayCache: Sendable {
     /// The default maximum number of remembered ids.
     public static let defaultCapacity = 100_000
@@ -90,4 +92,27 @@ public struct ReplayCache: Sendable {
             parent = smallest
         }
     }
+}
+
+/// One replay cache for every invocation a host or provider validates, on whichever thread each arrives.
+///
+/// Its lock covers only the record of an id (`InvocationValidator.validate(_:validIssuers:now:clockSkew:replayCache:)`
+/// takes it for step 11 alone). The checks before, the signature's among them, run outside it: with the whole
+/// validation under the lock, an actor's instances, each on its own queue, verified one invocation at a time and
+/// queued on the lock (BENCHMARKS.md). Two invocations with one `jti` still cannot both pass: the second to take the
+/// lock finds the id recorded.
+public final class SharedReplayCache: Sendable {
+    private let cache: Mutex<ReplayCache>
+
+    public init(capacity: Int = ReplayCache.defaultCapacity) {
+        cache = Mutex(ReplayCache(capacity: capacity))
+    }
+
+    /// Records `jti` until `expiresAt`; returns false if it was already seen and unexpired.
+    public func insertIfNew(jti: String, expiresAt: Double, now: Double) -> Bool {
+        cache.withLock { $0.insertIfNew(jti: jti, expiresAt: expiresAt, now: now) }
+    }
+
+    /// The number of ids currently remembered.
+    public var count: Int { cache.withLock { $0.count } }
 }

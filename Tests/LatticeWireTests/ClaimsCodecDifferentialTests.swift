@@ -24,8 +24,8 @@ import Testing
         var cache = ReplayCache()
         func validate() -> InvocationValidationFailure? {
             InvocationValidator.validate(
-                fuzzCase.invocation, validIssuers: fuzzCase.issuers, now: fuzzCase.now, replayCache: &cache,
-                codec: codec)
+                fuzzCase.invocation, validIssuers: fuzzCase.issuers, now: fuzzCase.now, codec: codec
+            ) { cache.insertIfNew(jti: $0, expiresAt: $1, now: fuzzCase.now) }
         }
         let first = validate()
         return Outcome(decoded: decoded, first: first, second: first == nil ? validate() : first)

@@ -248,6 +248,42 @@ import Testing
             "Invocation claims token expired")
     }
 
+    @Test func concurrentValidationsOfOneInvocationAcceptItOnce() async throws {
+        // A shared cache takes its lock only to record the id, after the signature check: a replay sent to race
+        // the original must still lose, whichever thread gets there first.
+        let cache = SharedReplayCache()
+        let invocation = fixture.invocation(claims: try fixture.token())
+        let issuers = fixture.issuers
+        let verdicts = await withTaskGroup(of: InvocationValidationFailure?.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    InvocationValidator.validate(
+                        invocation, validIssuers: issuers, now: InvocationTestFixture.now, clockSkew: 30,
+                        replayCache: cache)
+                }
+            }
+            return await group.reduce(into: [InvocationValidationFailure?]()) { $0.append($1) }
+        }
+        #expect(verdicts.count == 16)
+        #expect(verdicts.filter { $0 == nil }.count == 1)
+        #expect(verdicts.compactMap { $0 }.allSatisfy { $0.kind == .replay })
+        #expect(cache.count == 1)
+    }
+
+    @Test func aSharedCacheRecordsOnlyWhatPassedEveryCheck() throws {
+        let cache = SharedReplayCache()
+        let forged = fixture.invocation(claims: try fixture.token(key: KeyPair.generate(.cluster)))
+        let refused = InvocationValidator.validate(
+            forged, validIssuers: fixture.issuers, now: InvocationTestFixture.now, replayCache: cache)
+        #expect(refused?.kind == .badSignature)
+        #expect(cache.count == 0)
+        let genuine = fixture.invocation(claims: try fixture.token())
+        #expect(
+            InvocationValidator.validate(
+                genuine, validIssuers: fixture.issuers, now: InvocationTestFixture.now, replayCache: cache) == nil)
+        #expect(cache.count == 1)
+    }
+
     // MARK: Claims age (issue 15)
 
     @Test func tokenWithoutIDIsRefused() throws {

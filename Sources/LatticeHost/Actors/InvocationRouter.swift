@@ -10,7 +10,7 @@ import Synchronization
 final class InvocationRouter: Sendable {
     let host: Host
     let liveness: PeerLiveness
-    private let replay = ReplayCacheLock()
+    private let replay = SharedReplayCache()
     private let rejections: RejectionReporter
 
     init(host: Host, liveness: PeerLiveness) {
@@ -54,7 +54,10 @@ final class InvocationRouter: Sendable {
             return .failure(invocationID: "", error: InvocationValidator.deserializationFailure)
         }
         let skew = Double(host.configuration.clockSkew / .milliseconds(1)) / 1000
-        if let failure = replay.validate(invocation, issuers: Set(host.identity.clusterIssuers), clockSkew: skew) {
+        if let failure = InvocationValidator.validate(
+            invocation, validIssuers: Set(host.identity.clusterIssuers), now: Date().timeIntervalSince1970,
+            clockSkew: skew, replayCache: replay)
+        {
             reject(invocation, failure)
             return .failure(invocationID: invocation.id, error: failure.responseError)
         }
@@ -178,18 +181,4 @@ final class HostCallResult: Sendable {
 
     func set(_ result: Result<[UInt8], ActorInvocationError>) { value.withLock { $0 = result } }
     func get() -> Result<[UInt8], ActorInvocationError>? { value.withLock { $0 } }
-}
-
-/// The replay cache behind a lock, shared by concurrent invocations.
-final class ReplayCacheLock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cache = ReplayCache()
-
-    func validate(_ invocation: Invocation, issuers: Set<String>, clockSkew: Double) -> InvocationValidationFailure? {
-        lock.withLock {
-            InvocationValidator.validate(
-                invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, clockSkew: clockSkew,
-                replayCache: &cache)
-        }
-    }
 }
