@@ -2,8 +2,8 @@ import LatticeCrypto
 
 /// The anti-forgery checks every inbound invocation must pass before it reaches an actor or provider.
 ///
-/// `validate` is a pure function of its inputs (the replay cache is passed `inout`, or shared and locked only to
-/// record an id), and runs the checks in a fixed order so the first failure, and its text, is deterministic.
+/// `validate` is a function of its inputs (with `now` injected; the replay cache is the one state it changes, and
+/// only to record an id), and runs the checks in a fixed order so the first failure, and its text, is deterministic.
 public enum InvocationValidator {
     /// The response error when the invocation payload cannot be decoded at all.
     public static let deserializationFailure = "Failed to deserialize invocation"
@@ -34,23 +34,8 @@ public enum InvocationValidator {
     ///   - now: the current time, seconds since the epoch.
     ///   - clockSkew: seconds of tolerance applied to `exp`, `nbf` and `iat`.
     ///   - replayWindow: how long after `iat` a token without `exp` is accepted (and remembered).
-    ///   - replayCache: ids already accepted; the token's `jti` is recorded only if every check passes.
-    public static func validate(
-        _ invocation: Invocation,
-        validIssuers: Set<String>,
-        now: Double,
-        clockSkew: Double = defaultClockSkew,
-        replayWindow: Double = defaultReplayWindow,
-        replayCache: inout ReplayCache
-    ) -> InvocationValidationFailure? {
-        validate(
-            invocation, validIssuers: validIssuers, now: now, clockSkew: clockSkew, replayWindow: replayWindow,
-            codec: .bytes
-        ) { replayCache.insertIfNew(jti: $0, expiresAt: $1, now: now) }
-    }
-
-    /// `validate` against a cache shared by concurrent validations: its lock is held only to record the `jti`,
-    /// after every other check has passed.
+    ///   - replayCache: ids already accepted, shared by concurrent validations; the token's `jti` is recorded only
+    ///     if every check passes, and the cache's lock is held for that record alone.
     public static func validate(
         _ invocation: Invocation,
         validIssuers: Set<String>,

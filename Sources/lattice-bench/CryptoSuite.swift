@@ -27,7 +27,7 @@ enum CryptoSuite {
         let target = WasmCloudEntity(publicKey: KeyPair.generate(.module).publicKey)
         let hostID = KeyPair.generate(.server).publicKey
         let issuers: Set<String> = [key.publicKey]
-        var cache = ReplayCache()
+        let cache = SharedReplayCache()
         // The libsodium work the protocol itself asks of one invocation, whatever the code around it: the token's
         // signing input (header and claims, about 620 bytes) signed and verified, and the content hash over
         // origin URL, target URL, operation and message computed twice (to sign, and to check).
@@ -57,7 +57,7 @@ enum CryptoSuite {
                         origin: origin, target: target, operation: "HttpServer.HandleRequest", msg: message,
                         clusterKey: key, hostID: hostID, now: Date().timeIntervalSince1970)
                     if let failure = InvocationValidator.validate(
-                        invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: &cache)
+                        invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: cache)
                     {
                         fatalError("validation failed: \(failure.reason)")
                     }

@@ -45,11 +45,11 @@ struct HTTPServerProviderTests {
         let rpc = try client.subscribe(to: Subjects().actorRPC(actor))
         try await client.flush()
         let fakeActor = Task {
-            var cache = ReplayCache()
+            let cache = SharedReplayCache()
             for await message in rpc {
                 guard let invocation = try? Invocation.decode(message.payload) else { continue }
                 let failure = InvocationValidator.validate(
-                    invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: &cache)
+                    invocation, validIssuers: issuers, now: Date().timeIntervalSince1970, replayCache: cache)
                 let request = try? HttpRequestShape.decode(invocation.msg)
                 let body =
                     failure.map { "forged: \($0.reason)" }

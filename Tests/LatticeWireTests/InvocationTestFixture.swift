@@ -66,21 +66,20 @@ struct InvocationTestFixture {
         _ invocation: Invocation,
         issuers: Set<String>? = nil,
         now: Double = InvocationTestFixture.now,
-        cache: inout ReplayCache
+        cache: SharedReplayCache
     ) -> InvocationValidationFailure? {
         InvocationValidator.validate(
             invocation,
             validIssuers: issuers ?? self.issuers,
             now: now,
             clockSkew: 30,
-            replayCache: &cache
+            replayCache: cache
         )
     }
 
     func validate(_ invocation: Invocation, issuers: Set<String>? = nil, now: Double = now)
         -> InvocationValidationFailure?
     {
-        var cache = ReplayCache()
-        return validate(invocation, issuers: issuers, now: now, cache: &cache)
+        validate(invocation, issuers: issuers, now: now, cache: SharedReplayCache())
     }
 }
