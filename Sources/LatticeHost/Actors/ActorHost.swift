@@ -237,9 +237,19 @@ public actor ActorHost {
 
     /// Drains a subscription that no longer serves, off the actor: its in-flight invocations finish on the pool it
     /// captured, bounded by the invocation deadline.
+    ///
+    /// A flush comes first. nats-server matches a request against the subscriptions while it reads the requester's
+    /// connection, and reads ours, with the new subscription, at the same time: a request matched a moment before
+    /// the new one was added finds only the old one, and if the old one is gone by the time the server delivers,
+    /// the requester gets "no responders" (seen once in CI, in `liveUpdateUnderLoadLosesNothing`). Once the server
+    /// has answered the flush it has the new subscription, and a match made before that has long been delivered.
     private func retire(_ subscription: NATSSubscription) {
         let bound = host.configuration.actorLimits.invocationTimeout + .seconds(1)
-        Task { try? await subscription.drain(timeout: bound) }
+        let connection = host.connection
+        Task {
+            try? await connection.flush()
+            try? await subscription.drain(timeout: bound)
+        }
     }
 
     private func publishStarted(_ key: String, _ instances: [String]) {
