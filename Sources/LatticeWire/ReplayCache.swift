@@ -3,8 +3,8 @@ import Synchronization
 /// Remembers recently accepted claims ids so a captured invocation cannot be replayed.
 ///
 /// Memory is bounded: entries leave once expired, and when the cache is full the entry that
-/// expires soonest is evicted first. A value type so validation stays a pure function; hosts and
-/// providers share one through `SharedReplayCache`.
+/// expires soonest is evicted first. A value type, plain data that its tests drive alone; hosts and
+/// providers share one through `SharedReplayCache`, and quit claims keep theirs `inout`.
 public struct ReplayCache: Sendable {
     /// The default maximum number of remembered ids.
     public static let defaultCapacity = 100_000
