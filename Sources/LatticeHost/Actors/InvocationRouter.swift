@@ -11,11 +11,15 @@ final class InvocationRouter: Sendable {
     let host: Host
     let liveness: PeerLiveness
     private let replay = SharedReplayCache()
+    /// The cluster keys whose invocations this host trusts, as the validator takes them: built once, as the SDK's
+    /// `ProviderContext.issuers` is, not for every invocation.
+    private let issuers: Set<String>
     private let rejections: RejectionReporter
 
     init(host: Host, liveness: PeerLiveness) {
         self.host = host
         self.liveness = liveness
+        self.issuers = Set(host.identity.clusterIssuers)
         self.rejections = RejectionReporter(host: host)
     }
 
@@ -55,7 +59,7 @@ final class InvocationRouter: Sendable {
         }
         let skew = Double(host.configuration.clockSkew / .milliseconds(1)) / 1000
         if let failure = InvocationValidator.validate(
-            invocation, validIssuers: Set(host.identity.clusterIssuers), now: Date().timeIntervalSince1970,
+            invocation, validIssuers: issuers, now: Date().timeIntervalSince1970,
             clockSkew: skew, replayCache: replay)
         {
             reject(invocation, failure)
