@@ -1,4 +1,5 @@
 import Foundation
+import LatticeConcurrency
 import LatticeTesting
 import LatticeWire
 import Testing
@@ -50,6 +51,40 @@ struct HostStopTests {
         async let second = ack(client, subject, [])
         let acks = try await [first, second]
         #expect(acks.allSatisfy { $0.accepted })
+        #expect(host.process.waitForExit(timeout: 5) == 0)
+        await client.close()
+    }
+
+    /// A stop sent late in the sequence, once `host_stopped` is out and the other control subjects are drained, is
+    /// still answered and joins: the host's command subject stays until NATS itself drains. Before, it had been
+    /// drained with the rest, and a stop arriving then met "no responders" (a CI run of
+    /// `concurrentStopsJoinTheFirst` failed so).
+    @Test func aStopAfterHostStoppedIsStillAnswered() async throws {
+        let server = try NATSServerProcess()
+        let host = try TestHost(natsURL: server.url)
+        let client = try await testClient(server)
+        // Read straight off the subscription, not through EventRecorder's polling: the second stop must go out the
+        // moment `host_stopped` arrives, while the host is a few milliseconds from closing its connection.
+        let events = try client.subscribe(to: Subjects().events)
+        try await client.flush()
+        let subject = Subjects().command(.stopHost, hostID: host.hostID)
+        #expect(try await ack(client, subject, Array(#"{"timeout": 3000}"#.utf8)).accepted)
+        let hostID = host.hostID
+        let late = await waitBounded(timeout: .seconds(10)) { () -> Result<CommandAck, any Error>? in
+            for await message in events {
+                guard let event = try? CloudEvent.decode(message.payload), event.source == hostID,
+                    event.eventType == .hostStopped
+                else { continue }
+                do {
+                    return .success(try await ack(client, subject, []))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return nil
+        }
+        let answer = try #require(late ?? nil, "no host_stopped within 10 s")
+        #expect(try answer.get().accepted)
         #expect(host.process.waitForExit(timeout: 5) == 0)
         await client.close()
     }

@@ -17,7 +17,10 @@ final class ControlInterface: Sendable {
     private let commandTimeLimit: Duration
     /// Starts may pull an artifact from a registry first, so they get longer.
     static let startTimeLimit: Duration = .seconds(60)
-    private let running = Mutex<(subscriptions: [NATSSubscription], loops: [Task<Void, Never>])>(([], []))
+    /// The subscriptions `drain` ends, with their loops. The host's own command subject is not among them: it
+    /// stays until the connection itself drains, so that a stop sent while the host is stopping is always
+    /// answered (it joins the stop under way) rather than met by "no responders" (DESIGN §5).
+    private let drainedAtStop = Mutex<(subscriptions: [NATSSubscription], loops: [Task<Void, Never>])>(([], []))
 
     init(host: Host, commandTimeLimit: Duration = .seconds(10)) {
         self.host = host
@@ -30,8 +33,8 @@ final class ControlInterface: Sendable {
     func start() throws -> [Task<Void, Never>] {
         let connection = host.connection
         let hostID = host.identity.hostID
+        let commands = try connection.subscribe(to: subjects.hostCommands(hostID: hostID))
         let subscriptions = [
-            try connection.subscribe(to: subjects.hostCommands(hostID: hostID)),
             try connection.subscribe(to: subjects.inventory(hostID: hostID)),
             try connection.subscribe(to: subjects.pingHosts),
             try connection.subscribe(to: subjects.linkPut, queueGroup: subjects.controlQueueGroup),
@@ -45,22 +48,25 @@ final class ControlInterface: Sendable {
             try connection.subscribe(to: subjects.auctionProvider),
         ]
         // A loop ends only once every command it received has been answered: drain relies on it.
-        let loops = subscriptions.map { subscription in
-            Task {
-                await withDiscardingTaskGroup { group in
-                    for await message in subscription {
-                        group.addTask { await self.handleWithinLimit(message) }
-                    }
+        let loops = subscriptions.map(serve)
+        drainedAtStop.withLock { $0 = (subscriptions, loops) }
+        return [serve(commands)] + loops
+    }
+
+    private func serve(_ subscription: NATSSubscription) -> Task<Void, Never> {
+        Task {
+            await withDiscardingTaskGroup { group in
+                for await message in subscription {
+                    group.addTask { await self.handleWithinLimit(message) }
                 }
             }
         }
-        running.withLock { $0 = (subscriptions, loops) }
-        return loops
     }
 
-    /// Stops listening but answers every command already received, before NATS itself is drained.
+    /// Stops listening but answers every command already received, before NATS itself is drained. The host's
+    /// command subject keeps answering until then: a stop joins, any other command is refused as the host stops.
     func drain(deadline: ContinuousClock.Instant) async {
-        let (subscriptions, loops) = running.withLock { $0 }
+        let (subscriptions, loops) = drainedAtStop.withLock { $0 }
         // In parallel: each drain waits for cnats to confirm it, about a millisecond apiece, and a host with no
         // work should still exit within 20 ms of its SIGTERM (issue 16).
         await withTaskGroup(of: Void.self) { group in
