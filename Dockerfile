@@ -1,9 +1,9 @@
 # The lattice host image for `docker compose up --build` (docker-compose.yml).
-# Build stage: the Swift toolchain plus the C libraries the host links (cnats, libsodium, zlib).
+# Build stage: the Swift toolchain plus the C libraries the host links (cnats, libsodium, libcrypto, zlib).
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnats-dev libsodium-dev \
-        pkg-config zlib1g-dev \
+        libssl-dev pkg-config zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -25,7 +25,7 @@ RUN install -m 0755 deploy/lattice-demo /out/bin/lattice-demo \
 # init (it forwards SIGTERM, so `docker stop` is a graceful host stop), and procps for `ps` inside.
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnats3.4 libsodium23 zlib1g \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnats3.4 libsodium23 libssl3 zlib1g \
         nats-server tini procps wget \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/bin /opt/lattice/bin

@@ -58,6 +58,7 @@ let package = Package(
             providers: [.apt(["libsodium-dev"])]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CLatticeSystem"),
         .target(name: "LatticeConcurrency"),
         .target(name: "LatticeSystemCalls"),
@@ -69,7 +70,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "LatticeCrypto", dependencies: ["CSodium"]),
+        .target(name: "LatticeCrypto", dependencies: ["CSodium", "CLibcrypto"]),
         .target(name: "LatticeWire", dependencies: ["LatticeCrypto"]),
         .target(name: "LatticeDisplay", dependencies: ["LatticeWire", "LatticeCrypto"]),
         .target(

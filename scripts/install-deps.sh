@@ -9,10 +9,10 @@
 # checked against --list by scripts/check-readme-deps.sh.
 set -euo pipefail
 
-# The build (pkg-config, libnats, libsodium, zlib), the tests' servers and tools (nats-server; curl and
+# The build (pkg-config, libnats, libsodium, libssl-dev for libcrypto's SHA-256, zlib), the tests' servers and tools (nats-server; curl and
 # openssl for the TLS and HTTP tests; python3 for the interop scripts; docker-registry for the OCI tests, with
 # apache2-utils for the bcrypt htpasswd file of its basic-auth test) and the HTTP benchmark (wrk).
-apt_packages=(libnats-dev libsodium-dev nats-server pkg-config zlib1g-dev wrk curl openssl python3 docker-registry
+apt_packages=(libnats-dev libsodium-dev libssl-dev nats-server pkg-config zlib1g-dev wrk curl openssl python3 docker-registry
     apache2-utils)
 # PyPI, as import-name:package: the independent implementations the interop tests compare against.
 pip_modules=(nkeys:nkeys nacl:pynacl msgpack:msgpack)

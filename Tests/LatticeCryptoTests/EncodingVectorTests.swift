@@ -51,6 +51,27 @@ struct EncodingVectorTests {
         #expect(hasher.finalize() == SHA256.hash(Array("abc".utf8)))
     }
 
+    /// FIPS 180-2's two-block message, and its million `a`s fed in uneven pieces (1 to 997 bytes) that cross
+    /// every block boundary, as artifacts stream in.
+    @Test func sha256LongMessagesInPieces() {
+        #expect(
+            SHA256.hexUpper(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248D6A61D20638B8E5C026930C3E6039A33CE45964FF2167F6ECEDD419DB06C1")
+        let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        var hasher = SHA256.Hasher()
+        var offset = 0
+        var piece = 1
+        while offset < million.count {
+            let end = min(million.count, offset + piece)
+            million.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[offset..<end])) }
+            offset = end
+            piece = piece % 997 + 1
+        }
+        let digest = hasher.finalize()
+        #expect(Hex.upper(digest) == "CDC76E5C9914FB9281A1C7E284D73E67F1809A48A497200E046D39CCC7112CD0")
+        #expect(SHA256.hash(million) == digest)
+    }
+
     @Test func hexRoundTrip() throws {
         #expect(Hex.upper([0x00, 0xAB, 0xFF]) == "00ABFF")
         #expect(Hex.lower([0x00, 0xAB, 0xFF]) == "00abff")
