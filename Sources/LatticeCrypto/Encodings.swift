@@ -25,26 +25,34 @@ public enum Base32 {
     }
 
     /// Decodes unpadded (or '='-padded) base32; any other character is an error naming it.
+    ///
+    /// A byte loop over the string's UTF-8 in place: every invocation's issuer and host id are decoded this way.
     public static func decode(_ text: String) throws -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count * 5 / 8)
-        var buffer: UInt32 = 0
-        var bits = 0
-        for (offset, character) in text.utf8.enumerated() {
-            if character == UInt8(ascii: "=") { break }
-            let value = decodeTable[Int(character)]
-            guard value >= 0 else {
-                throw CryptoError(
-                    "invalid base32 character '\(Character(Unicode.Scalar(character)))' at offset \(offset)")
-            }
-            buffer = (buffer << 5) | UInt32(value)
-            bits += 5
-            if bits >= 8 {
-                output.append(UInt8((buffer >> UInt32(bits - 8)) & 0xFF))
-                bits -= 8
+        var text = text
+        return try text.withUTF8 { utf8 in
+            try decodeTable.withUnsafeBufferPointer { table in
+                var output: [UInt8] = []
+                output.reserveCapacity(utf8.count * 5 / 8)
+                var buffer: UInt32 = 0
+                var bits = 0
+                for offset in utf8.indices {
+                    let character = utf8[offset]
+                    if character == UInt8(ascii: "=") { break }
+                    let value = table[Int(character)]
+                    guard value >= 0 else {
+                        throw CryptoError(
+                            "invalid base32 character '\(Character(Unicode.Scalar(character)))' at offset \(offset)")
+                    }
+                    buffer = (buffer << 5) | UInt32(value)
+                    bits += 5
+                    if bits >= 8 {
+                        output.append(UInt8((buffer >> UInt32(bits - 8)) & 0xFF))
+                        bits -= 8
+                    }
+                }
+                return output
             }
         }
-        return output
     }
 }
 
@@ -149,8 +157,10 @@ public enum CRC16 {
     }
 
     public static func xmodem<C: Collection>(_ bytes: C) -> UInt16 where C.Element == UInt8 {
-        var crc: UInt16 = 0
-        for byte in bytes { crc = (crc << 8) ^ table[Int((crc >> 8) ^ UInt16(byte))] }
-        return crc
+        table.withUnsafeBufferPointer { table in
+            var crc: UInt16 = 0
+            for byte in bytes { crc = (crc << 8) ^ table[Int((crc >> 8) ^ UInt16(byte))] }
+            return crc
+        }
     }
 }

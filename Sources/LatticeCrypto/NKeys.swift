@@ -54,12 +54,14 @@ public enum NKeys {
             throw CryptoError(
                 "invalid nkey length: a public key has \(publicKeyLength) characters, got \(encoded.utf8.count)")
         }
-        let bytes = try checked(Base32.decode(encoded))
-        guard bytes.count == 33 else { throw CryptoError("invalid nkey length after decoding") }
+        // Checked in place and copied once: every invocation's issuer and host id come through here.
+        let bytes = try Base32.decode(encoded)
+        try verifyChecksum(bytes)
+        guard bytes.count == 35 else { throw CryptoError("invalid nkey length after decoding") }
         guard let prefix = NKeyPrefix(rawValue: bytes[0]) else {
             throw CryptoError("invalid nkey prefix byte \(bytes[0])")
         }
-        return (prefix, Array(bytes[1...]))
+        return (prefix, Array(bytes[1..<33]))
     }
 
     public static func decodePublicKey(_ encoded: String, expecting: NKeyPrefix) throws -> [UInt8] {
@@ -105,10 +107,14 @@ public enum NKeys {
 
     /// Strips and verifies the trailing little-endian CRC16.
     private static func checked(_ bytes: [UInt8]) throws -> [UInt8] {
+        try verifyChecksum(bytes)
+        return Array(bytes.dropLast(2))
+    }
+
+    /// Verifies the trailing little-endian CRC16 of `bytes` over the rest of them.
+    private static func verifyChecksum(_ bytes: [UInt8]) throws {
         guard bytes.count > 2 else { throw CryptoError("invalid nkey length: too short") }
-        let body = bytes.dropLast(2)
         let stored = UInt16(bytes[bytes.count - 2]) | UInt16(bytes[bytes.count - 1]) << 8
-        guard CRC16.xmodem(body) == stored else { throw CryptoError("invalid nkey checksum") }
-        return Array(body)
+        guard CRC16.xmodem(bytes[..<(bytes.count - 2)]) == stored else { throw CryptoError("invalid nkey checksum") }
     }
 }
