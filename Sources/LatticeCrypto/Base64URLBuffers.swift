@@ -51,7 +51,25 @@ extension Base64URL {
                 var padding = 0
                 var count = 0
                 var written = 0
-                for character in bytes {
+                // Whole groups of four characters first, three bytes at a time. A group that holds padding or a
+                // character outside the alphabet (either decodes to -1) ends this loop at its start, where the
+                // general loop below carries on from the same state (no bits pending) and gives the verdict.
+                var next = 0
+                while next + 4 <= bytes.count {
+                    let first = table[Int(bytes[next])]
+                    let second = table[Int(bytes[next + 1])]
+                    let third = table[Int(bytes[next + 2])]
+                    let fourth = table[Int(bytes[next + 3])]
+                    guard first | second | third | fourth >= 0 else { break }
+                    let group = UInt32(first) << 18 | UInt32(second) << 12 | UInt32(third) << 6 | UInt32(fourth)
+                    output[written] = UInt8(truncatingIfNeeded: group >> 16)
+                    output[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
+                    output[written + 2] = UInt8(truncatingIfNeeded: group)
+                    written += 3
+                    next += 4
+                }
+                count = next
+                for character in UnsafeBufferPointer(rebasing: bytes[next...]) {
                     if character == UInt8(ascii: "=") {
                         padding += 1
                         continue

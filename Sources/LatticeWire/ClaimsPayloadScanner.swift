@@ -245,7 +245,8 @@ struct ClaimsPayloadScanner {
 
     private func member(named name: UnsafeBufferPointer<UInt8>, role: Role) -> Member {
         func matches(_ word: StaticString) -> Bool {
-            word.withUTF8Buffer { $0.elementsEqual(name) }
+            // Lengths first: `elementsEqual` walks both sequences without comparing their counts.
+            word.withUTF8Buffer { $0.count == name.count && $0.elementsEqual(name) }
         }
         switch role {
         case .claims:

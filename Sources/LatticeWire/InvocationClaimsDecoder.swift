@@ -39,7 +39,9 @@ enum InvocationClaimsDecoder {
         let signatureSegment = UnsafeBufferPointer(rebasing: bytes[(secondDot + 1)...])
 
         // All three segments are decoded before any is read, as `JWT.parse` does, so defects surface in its order.
-        let isStandardHeader = standardHeaderSegment.elementsEqual(headerSegment)
+        let isStandardHeader =
+            standardHeaderSegment.count == headerSegment.count
+            && standardHeaderSegment.withUnsafeBufferPointer { $0.elementsEqual(headerSegment) }
         let headerJSON = try isStandardHeader ? [] : decodeSegment(headerSegment, name: "header")
         let payloadJSON = try decodeSegment(payloadSegment, name: "payload")
         let signature = try decodeSegment(signatureSegment, name: "signature")
