@@ -17,7 +17,7 @@ do {
         switch suite {
         case "crypto": try CryptoSuite.run(operations: BenchScale.scaled(100_000))
         case "startup": try await StartupSuite.run(peer: BenchArguments.current.peer)
-        case "invocations": try await InvocationSuite.run(total: BenchScale.scaled(4000))
+        case "invocations": try await InvocationSuite.run(total: BenchScale.scaled(10_000))
         case "http": try await HTTPSuite.run()
         case "shutdown": try await ShutdownSuite.run()
         case "links": try await LinksSuite.run()
