@@ -120,5 +120,7 @@ struct HostStopTests {
         #expect(stopped.status == 0, "\(stopped.output)")
         #expect(host.process.waitForExit(timeout: 10) == 0)
         #expect(Deadline.poll(timeout: 5) { !ProcessReaper.isAlive(natsPID) })
+        // A clean stop reads as one: nats-server exits 0 on the signal the host sends it.
+        #expect(host.process.output.contains("embedded NATS stopped (exited with status 0)"), "\(host.process.output)")
     }
 }

@@ -119,7 +119,9 @@ public final class EmbeddedNATSServer: Sendable {
     private func terminate(grace: Duration) async {
         let pid = self.pid
         let exit = Task { await ChildExit.wait(for: pid) }
-        ProcessSignals.send(SIGTERM, to: pid)
+        // SIGINT, nats-server's own "quit" (`--signal quit`): it shuts down the same way on SIGTERM but then exits
+        // with status 1 (2.9.10), which every stop logged as "exited with status 1", as if the server had failed.
+        ProcessSignals.send(SIGINT, to: pid)
         let killer = Task {
             try await Task.sleep(for: grace)
             ProcessSignals.send(SIGKILL, to: pid)
