@@ -21,7 +21,7 @@ enum ScaleLinks {
             let bucket = try await NATSKeyValue.open(lattice.connection, bucket: "LATTICEDATA_default", create: false)
             let executable = BenchProducts.path("test-provider")
             let key = try ResolvedProvider.plainExecutableKey(path: executable, contract: contract)
-            // Before any link is stored: the host looks a starting provider's links up among all of them.
+            // Before any link is stored: the floor for a provider's start.
             let empty = try await (0..<providerRounds).asyncMap { round in
                 try await providerStart(lattice, key: key, link: "empty-\(round)")
             }
@@ -117,7 +117,7 @@ enum ScaleLinks {
         ScaleSuite.ratio("provider start, \(own) own links / 0", Measure.median(many) / Measure.median(none))
         ScaleSuite.ratio(
             "provider start, \(others) links in bucket / empty", Measure.median(none) / emptyBucket,
-            note: "the host looks a provider's links up among all of them")
+            note: "a start right after a bulk write waits for the host's link watch to deliver it")
     }
 
     /// Start command sent → the provider answers health, polled every 2 ms.

@@ -136,22 +136,26 @@ public actor LinkStore {
 
     private func current() async throws -> (links: [LinkDefinition], generation: UInt64?) {
         let bucket = try await store()
-        if watch == nil { await startWatch() }
-        if watch != nil {
-            let newest = try await bucket.lastRevision()
-            let target = newest == unreachableRevision ? 0 : newest
-            let before = table.appliedRevision
-            let reached = await table.wait(forRevision: target, timeout: Self.catchUpLimit)
-            if let snapshot = table.snapshot() {
-                // Only a watch that delivered nothing while we waited is idle, so that revision is not coming.
-                if !reached && table.appliedRevision == before {
-                    unreachableRevision = newest
-                    host.logger.debug("the watch of \(bucketName) has not delivered revision \(newest); not waiting")
-                }
-                return (snapshot.links, snapshot.generation)
-            }
-        }
+        if try await catchUp(bucket), let snapshot = table.snapshot() { return (snapshot.links, snapshot.generation) }
         return (try await readBucket(bucket), nil)
+    }
+
+    /// Waits, bounded, until the watch has delivered the bucket's newest write; true when the table can answer
+    /// (the watch runs and has caught up), false when the caller must read the bucket itself.
+    private func catchUp(_ bucket: NATSKeyValue) async throws -> Bool {
+        if watch == nil { await startWatch() }
+        guard watch != nil else { return false }
+        let newest = try await bucket.lastRevision()
+        let target = newest == unreachableRevision ? 0 : newest
+        let before = table.appliedRevision
+        let reached = await table.wait(forRevision: target, timeout: Self.catchUpLimit)
+        guard table.isCaughtUp else { return false }
+        // Only a watch that delivered nothing while we waited is idle, so that revision is not coming.
+        if !reached && table.appliedRevision == before {
+            unreachableRevision = newest
+            host.logger.debug("the watch of \(bucketName) has not delivered revision \(newest); not waiting")
+        }
+        return true
     }
 
     /// The links read key by key: one request each, so only while the watch is not running.
@@ -172,8 +176,12 @@ public actor LinkStore {
         try await store().put(key, value)
     }
 
+    /// The links of one provider, from the table's index when the watch has caught up: a provider's launch then
+    /// costs the same however many other links the lattice holds.
     func links(forProvider key: String, link: String) async -> [LinkDefinition] {
-        ((try? await all()) ?? []).filter { $0.providerID == key && $0.linkName == link }
+        guard let bucket = try? await store() else { return [] }
+        if (try? await catchUp(bucket)) == true, let links = table.links(forProvider: key, link: link) { return links }
+        return ((try? await readBucket(bucket)) ?? []).filter { $0.providerID == key && $0.linkName == link }
     }
 
     func find(actor: String, contract: String, link: String) async -> LinkDefinition? {

@@ -15,6 +15,9 @@ import Synchronization
 final class LinkTable: Sendable {
     private struct State {
         var links: [String: (revision: UInt64, link: LinkDefinition)] = [:]
+        /// The storage keys of each provider's links, by provider key and link name: a provider's launch reads its
+        /// own links, and should not sort and filter every other provider's.
+        var byProvider: [ProviderLink: Set<String>] = [:]
         /// The newest bucket revision the watch has delivered (any key, link or not).
         var applied: UInt64 = 0
         /// True once the watch has delivered everything the bucket held when it started.
@@ -44,16 +47,12 @@ final class LinkTable: Sendable {
                 state.applied = max(state.applied, revision)
                 if !LatticeDataKey.isArtifactRecord(key), (state.links[key]?.revision ?? 0) < revision {
                     // A value that is not a link replaces the link it overwrote, as a reader of the bucket sees it.
-                    state.links[key] = link.map { (revision: revision, link: $0) }
-                    state.sorted = nil
-                    state.generation += 1
+                    Self.store(link.map { (revision: revision, link: $0) }, at: key, in: &state)
                 }
             case .deleted(let key, let revision):
                 state.applied = max(state.applied, revision)
                 if let existing = state.links[key], existing.revision < revision {
-                    state.links[key] = nil
-                    state.sorted = nil
-                    state.generation += 1
+                    Self.store(nil, at: key, in: &state)
                 }
             case .caughtUp:
                 state.caughtUp = true
@@ -63,8 +62,35 @@ final class LinkTable: Sendable {
         for latch in woken { latch.fulfil(()) }
     }
 
+    /// Puts `entry` (nil: nothing) at `key`, keeping the provider index and the change count with it.
+    private static func store(
+        _ entry: (revision: UInt64, link: LinkDefinition)?, at key: String, in state: inout State
+    ) {
+        if let old = state.links[key]?.link {
+            let provider = ProviderLink(old)
+            state.byProvider[provider]?.remove(key)
+            if state.byProvider[provider]?.isEmpty == true { state.byProvider[provider] = nil }
+        }
+        state.links[key] = entry
+        if let link = entry?.link { state.byProvider[ProviderLink(link), default: []].insert(key) }
+        state.sorted = nil
+        state.generation += 1
+    }
+
+    /// The links of one provider and link name, sorted by storage key; nil until the watch has caught up.
+    func links(forProvider key: String, link: String) -> [LinkDefinition]? {
+        state.withLock { state -> [LinkDefinition]? in
+            guard state.caughtUp else { return nil }
+            let keys = state.byProvider[ProviderLink(providerID: key, linkName: link)] ?? []
+            return keys.sorted().compactMap { state.links[$0]?.link }
+        }
+    }
+
     /// The newest bucket revision delivered so far.
     var appliedRevision: UInt64 { state.withLock { $0.applied } }
+
+    /// True once the watch has delivered everything the bucket held when it started.
+    var isCaughtUp: Bool { state.withLock { $0.caughtUp } }
 
     /// The encoded whole list of `generation`, if it was kept.
     func encodedReply(generation: UInt64) -> (count: Int, bytes: [UInt8])? {
@@ -85,6 +111,7 @@ final class LinkTable: Sendable {
     func reset() {
         state.withLock { state in
             state.links = [:]
+            state.byProvider = [:]
             state.applied = 0
             state.caughtUp = false
             state.sorted = nil
@@ -126,4 +153,17 @@ final class LinkTable: Sendable {
         if !due.isEmpty { state.waiters.removeAll { $0.revision <= applied } }
         return due
     }
+}
+
+/// A provider's identity for its links: its key and link name.
+private struct ProviderLink: Hashable {
+    let providerID: String
+    let linkName: String
+
+    init(providerID: String, linkName: String) {
+        self.providerID = providerID
+        self.linkName = linkName
+    }
+
+    init(_ link: LinkDefinition) { self.init(providerID: link.providerID, linkName: link.linkName) }
 }
