@@ -11,10 +11,11 @@ struct LatticeHostCommand: AsyncParsableCommand {
     )
 
     /// ArgumentParser's own entry point, with cnats' set-up run on the other core while the arguments are parsed:
-    /// it sat on a start's way to its first connect. Every way out waits for that set-up first, so the process
+    /// it sat on a start's way to its first connect. The one way out waits for that set-up first, so the process
     /// never exits in the middle of it.
     static func main() async {
         let library = NATSLibraryWarmUp.start()
+        let failure: (any Error)?
         do {
             var command = try await asyncParseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -22,10 +23,11 @@ struct LatticeHostCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            failure = nil
         } catch {
-            library.wait()
-            exit(withError: error)
+            failure = error
         }
         library.wait()
+        if let failure { exit(withError: failure) }
     }
 }
